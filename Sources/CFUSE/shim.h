@@ -6,6 +6,9 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <fcntl.h>
 
 /// Runs the multi-threaded session loop with at most `max_threads` workers (fuse_session_loop_mt is a macro in
 /// some libfuse builds, which Swift cannot call).

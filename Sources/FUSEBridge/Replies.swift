@@ -1,0 +1,50 @@
+import CFUSE
+import FilesystemCore
+import Foundation
+
+/// Builders of the C structures replies carry.
+enum Replies {
+    static func stat(_ a: NodeAttributes) -> stat {
+        var st = Glibc.stat()
+        st.st_ino = UInt(a.inode.rawValue)
+        st.st_mode = a.mode
+        st.st_nlink = UInt(a.linkCount)
+        st.st_uid = a.uid
+        st.st_gid = a.gid
+        st.st_size = Int(a.size)
+        st.st_blksize = Int(NodeAttributes.blockSize)
+        st.st_blocks = Int((a.size + 511) / 512)
+        st.st_atim = timespec(tv_sec: Int(a.atime.seconds), tv_nsec: Int(a.atime.nanoseconds))
+        st.st_mtim = timespec(tv_sec: Int(a.mtime.seconds), tv_nsec: Int(a.mtime.nanoseconds))
+        st.st_ctim = timespec(tv_sec: Int(a.ctime.seconds), tv_nsec: Int(a.ctime.nanoseconds))
+        return st
+    }
+
+    static func entry(_ a: NodeAttributes, timeout: Double) -> fuse_entry_param {
+        var e = fuse_entry_param()
+        e.ino = a.inode.rawValue
+        e.generation = 1
+        e.attr = stat(a)
+        e.attr_timeout = timeout
+        e.entry_timeout = timeout
+        return e
+    }
+
+    static func replyEntry(_ request: Request, _ a: NodeAttributes, timeout: Double) {
+        var e = entry(a, timeout: timeout)
+        fuse_reply_entry(request.raw, &e)
+    }
+
+    static func replyAttr(_ request: Request, _ a: NodeAttributes, timeout: Double) {
+        var st = stat(a)
+        fuse_reply_attr(request.raw, &st, timeout)
+    }
+
+    static func replyData(_ request: Request, _ data: Data) {
+        data.withUnsafeBytes { raw in
+            _ = fuse_reply_buf(request.raw, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+        }
+    }
+
+    static func replyOK(_ request: Request) { fuse_reply_err(request.raw, 0) }
+}

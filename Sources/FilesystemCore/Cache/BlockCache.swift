@@ -1,0 +1,238 @@
+import DequeModule
+import Foundation
+import ObjectStorage
+import Synchronization
+
+/// One version of one object: blocks of different versions never mix.
+public struct ObjectVersion: Hashable, Sendable {
+    public var key: ObjectKey
+    public var etag: String
+    public var size: UInt64
+
+    public init(key: ObjectKey, etag: String, size: UInt64) {
+        self.key = key
+        self.etag = etag
+        self.size = size
+    }
+}
+
+/// An in-memory cache of fixed-size blocks of object versions, within a byte budget, least recently used first out.
+///
+/// Shared fetches: a block being fetched is never fetched again at the same time; every reader of it, in any
+/// process, awaits the one fetch. Misses are fetched in runs of contiguous blocks, one ranged GET per run.
+public final class BlockCache: Sendable {
+    /// Fetches a byte range of an object version (a ranged GET with If-Match).
+    public typealias Fetch = @Sendable (ByteRange) async throws -> Data
+
+    struct BlockID: Hashable {
+        var version: ObjectVersion
+        var index: UInt64
+    }
+
+    typealias Waiter = CheckedContinuation<Data?, any Error>
+
+    enum Slot {
+        case loading([Waiter])
+        case ready(Data, tick: UInt64)
+    }
+
+    struct State {
+        var slots: [BlockID: Slot] = [:]
+        /// Access order of ready blocks; an element is stale when its tick is not the block's current one.
+        var order: Deque<(id: BlockID, tick: UInt64)> = []
+        var readyBytes = 0
+        var readyCount = 0
+        var tick: UInt64 = 0
+        var hits = 0
+        var misses = 0
+
+        mutating func touch(_ id: BlockID, _ data: Data) {
+            tick += 1
+            slots[id] = .ready(data, tick: tick)
+            order.append((id, tick))
+            // Keep the lazily-pruned log within a constant factor of the live blocks.
+            if order.count > 4 * max(readyCount, 64) {
+                order = Deque(order.filter { if case .ready(_, let t) = slots[$0.id] { t == $0.tick } else { false } })
+            }
+        }
+
+        mutating func evict(above capacity: Int) {
+            while readyBytes > capacity, let oldest = order.popFirst() {
+                guard case .ready(let data, let t) = slots[oldest.id], t == oldest.tick else { continue }
+                slots[oldest.id] = nil
+                readyBytes -= data.count
+                readyCount -= 1
+            }
+        }
+    }
+
+    /// Bytes per block. Reads and fetches are in whole blocks (the last block of an object may be shorter).
+    public let blockSize: Int
+    /// Budget for cached (ready) blocks, in bytes.
+    public let capacity: Int
+    /// Largest single fetch, in bytes: a run of misses longer than this is split into parallel GETs.
+    public let maximumFetchSize: Int
+    // Guards every slot and the LRU order; never held across a suspension, never while resuming waiters.
+    private let state = Mutex(State())
+
+    public init(blockSize: Int = 128 << 10, capacity: Int = 256 << 20, maximumFetchSize: Int = 8 << 20) {
+        precondition(blockSize > 0 && maximumFetchSize >= blockSize)
+        self.blockSize = blockSize
+        self.capacity = max(capacity, blockSize)
+        self.maximumFetchSize = maximumFetchSize
+    }
+
+    /// Cached bytes now (ready blocks only).
+    public var cachedBytes: Int { state.withLock { $0.readyBytes } }
+
+    /// Block reads served from memory and blocks that had to be fetched.
+    public var hitsAndMisses: (hits: Int, misses: Int) { state.withLock { ($0.hits, $0.misses) } }
+
+    private func blocks(of version: ObjectVersion, covering range: ByteRange) -> Range<UInt64> {
+        let end = min(range.upperBound, version.size)
+        guard range.lowerBound < end else { return 0..<0 }
+        let size = UInt64(blockSize)
+        return (range.lowerBound / size)..<((end + size - 1) / size)
+    }
+
+    private func byteRange(of blocks: Range<UInt64>, in version: ObjectVersion) -> ByteRange {
+        let size = UInt64(blockSize)
+        return ByteRange(blocks.lowerBound * size..<min(blocks.upperBound * size, version.size))
+    }
+
+    /// The bytes of `range` of `version` (cut at the object's end), fetching missing blocks with `fetch`.
+    public func read(_ version: ObjectVersion, range: ByteRange, fetch: @escaping Fetch) async throws -> Data {
+        let indices = blocks(of: version, covering: range)
+        guard !indices.isEmpty else { return Data() }
+        startFetches(version, indices, fetch: fetch)
+        var parts: [Data] = []
+        parts.reserveCapacity(indices.count)
+        for index in indices {
+            try Task.checkCancellation()
+            parts.append(try await block(BlockID(version: version, index: index), fetch: fetch))
+        }
+        let start = Int(range.lowerBound - indices.lowerBound * UInt64(blockSize))
+        let count = Int(min(range.upperBound, version.size) - range.lowerBound)
+        if parts.count == 1, start == 0, parts[0].count == count { return parts[0] }
+        var out = Data(capacity: count)
+        var skip = start
+        for part in parts {
+            let from = part.startIndex + min(skip, part.count)
+            skip = max(0, skip - part.count)
+            let take = min(part.endIndex - from, count - out.count)
+            out.append(part[from..<(from + take)])
+        }
+        return out
+    }
+
+    /// Starts fetching the missing blocks of `range` without waiting for them (readahead).
+    public func prefetch(_ version: ObjectVersion, range: ByteRange, fetch: @escaping Fetch) {
+        startFetches(version, blocks(of: version, covering: range), fetch: fetch)
+    }
+
+    /// Claims every block of `indices` that is neither cached nor being fetched, and fetches the claimed ones in
+    /// runs of contiguous blocks of at most `maximumFetchSize` bytes.
+    private func startFetches(_ version: ObjectVersion, _ indices: Range<UInt64>, fetch: @escaping Fetch) {
+        let perRun = UInt64(maximumFetchSize / blockSize)
+        let runs = state.withLock { s -> [Range<UInt64>] in
+            var runs: [Range<UInt64>] = []
+            var runStart: UInt64? = nil
+            for index in indices {
+                let id = BlockID(version: version, index: index)
+                let missing = s.slots[id] == nil
+                if missing {
+                    s.slots[id] = .loading([])
+                    s.misses += 1
+                    if runStart == nil { runStart = index }
+                    if index + 1 - runStart! == perRun {
+                        runs.append(runStart!..<(index + 1))
+                        runStart = nil
+                    }
+                } else {
+                    if case .ready = s.slots[id] { s.hits += 1 }
+                    if let start = runStart {
+                        runs.append(start..<index)
+                        runStart = nil
+                    }
+                }
+            }
+            if let start = runStart { runs.append(start..<indices.upperBound) }
+            return runs
+        }
+        for run in runs {
+            Task { await self.fetchRun(version, run, fetch: fetch) }
+        }
+    }
+
+    private func fetchRun(_ version: ObjectVersion, _ run: Range<UInt64>, fetch: Fetch) async {
+        let range = byteRange(of: run, in: version)
+        let result: Result<Data, any Error>
+        do {
+            let data = try await fetch(range)
+            // A short body would shift every later block: refuse it rather than cache wrong bytes.
+            guard UInt64(data.count) == range.count else {
+                throw ObjectStoreError.malformedResponse(detail: "ranged GET returned \(data.count) of \(range.count)")
+            }
+            result = .success(data)
+        } catch {
+            result = .failure(error)
+        }
+        var resumptions: [(Waiter, Result<Data?, any Error>)] = []
+        state.withLock { s in
+            for index in run {
+                let id = BlockID(version: version, index: index)
+                guard case .loading(let waiters) = s.slots[id] else { continue }
+                switch result {
+                case .success(let data):
+                    let from = data.startIndex + Int(index - run.lowerBound) * blockSize
+                    let block = Data(data[from..<min(from + blockSize, data.endIndex)])
+                    s.touch(id, block)
+                    s.readyBytes += block.count
+                    s.readyCount += 1
+                    resumptions += waiters.map { ($0, .success(block)) }
+                case .failure(let error):
+                    s.slots[id] = nil
+                    resumptions += waiters.map { ($0, .failure(error)) }
+                }
+            }
+            s.evict(above: capacity)
+        }
+        for (waiter, value) in resumptions { waiter.resume(with: value) }
+    }
+
+    /// One block: from memory, from the fetch under way, or (if it was evicted or its fetch failed meanwhile)
+    /// from a fetch of its own.
+    private func block(_ id: BlockID, fetch: @escaping Fetch) async throws -> Data {
+        while true {
+            enum Found { case data(Data), wait, missing }
+            let found = state.withLock { s -> Found in
+                switch s.slots[id] {
+                case .ready(let data, _):
+                    s.touch(id, data)
+                    return .data(data)
+                case .loading: return .wait
+                case nil: return .missing
+                }
+            }
+            switch found {
+            case .data(let data): return data
+            case .missing: startFetches(id.version, id.index..<(id.index + 1), fetch: fetch)
+            case .wait:
+                let data: Data? = try await withCheckedThrowingContinuation { (c: Waiter) in
+                    let immediate = state.withLock { s -> Data?? in
+                        switch s.slots[id] {
+                        case .loading(var waiters):
+                            waiters.append(c)
+                            s.slots[id] = .loading(waiters)
+                            return .none
+                        case .ready(let data, _): return .some(data)
+                        case nil: return .some(nil)
+                        }
+                    }
+                    if let immediate { c.resume(returning: immediate) }
+                }
+                if let data { return data }
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import ObjectStorage
+import Synchronization
+
+extension Filesystem {
+    /// FUSE lookup: the attributes of `name` in `parent`, counting one kernel lookup on success.
+    /// - Throws: `NamespaceError.noEntry`, `.notADirectory`, `.nameTooLong`; store errors.
+    public func lookUp(_ name: String, in parent: InodeNumber) async throws -> NodeAttributes {
+        let (parentPath, parentKind) = try inodes.node(parent)
+        guard parentKind == .directory else { throw NamespaceError.notADirectory(path: parentPath) }
+        guard name.utf8.count <= KeyMapping.maximumNameLength else { throw NamespaceError.nameTooLong(path: name) }
+        let path = configuration.mapping.path(of: name, in: parentPath)
+        let entry = try await resolve(path)
+        let kind: NodeKind
+        switch entry {
+        case .absent: throw NamespaceError.noEntry(path: path)
+        case .directory: kind = .directory
+        case .file(let record): kind = record.kind
+        }
+        let ino = inodes.lookedUp(path, kind: kind)
+        return try attributes(ino, entry, path: path)
+    }
+
+    /// FUSE getattr.
+    public func attributes(of ino: InodeNumber) async throws -> NodeAttributes {
+        let (path, _) = try inodes.node(ino)
+        if ino == .root { return directoryAttributes(ino) }
+        if !inodes.isAttached(ino), let record = cache.lastFileRecord(path) {
+            return fileAttributes(ino, record)  // unlinked but still open: its last known attributes
+        }
+        return try attributes(ino, try await resolve(path), path: path)
+    }
+
+    /// What `path` is now: from the entry cache, from a fresh listing of its parent, or from the store.
+    func resolve(_ path: String) async throws -> NamespaceCache.Entry {
+        if path.isEmpty { return .directory }
+        if let entry = cache.entry(path) { return entry }
+        let (parent, name) = Self.split(path)
+        if let listing = cache.listing(parent) {
+            // A fresh listing of the parent answers existence and kind; only a file's metadata may need a HEAD.
+            switch listing.entry(named: name)?.kind {
+            case nil:
+                cache.store(.absent, for: path)
+                return .absent
+            case .directory:
+                cache.store(.directory, for: path)
+                return .directory
+            case .object:
+                if let record = try await fileRecord(path) { return .file(record) }
+                return try await probe(path)
+            }
+        }
+        return try await probe(path)
+    }
+
+    /// Asks the store what `path` is: a HEAD of the file key and a one-key listing of the directory prefix at once.
+    /// A name that is both a file and a directory prefix is a directory.
+    func probe(_ path: String) async throws -> NamespaceCache.Entry {
+        let mapping = configuration.mapping
+        let prefix = mapping.directoryPrefix(path)
+        async let record = fileRecord(path)
+        async let children = store.list(prefix: prefix, delimiter: "/", continuationToken: nil, maxKeys: 1)
+        let page = try await children
+        let found = try await record
+        let entry: NamespaceCache.Entry
+        if !page.objects.isEmpty || !page.commonPrefixes.isEmpty {
+            if found != nil { hide(mapping.prefix + path, because: "a directory of the same name wins") }
+            entry = .directory
+        } else if let found {
+            entry = .file(found)
+        } else {
+            entry = .absent
+        }
+        cache.store(entry, for: path)
+        return entry
+    }
+
+    /// The HEAD record of the file at `path` (nil if there is none), shared with any HEAD of it under way.
+    func fileRecord(_ path: String) async throws -> FileRecord? {
+        let key = try configuration.mapping.fileKey(path)
+        let store = self.store
+        let record = try await heads.value(for: path) {
+            do {
+                return FileRecord(info: try await store.head(key))
+            } catch ObjectStoreError.notFound {
+                return nil
+            }
+        }
+        if let record {
+            if !record.posix.malformed.isEmpty {
+                hide(key.rawValue + "#metadata", because: "malformed metadata ignored: \(record.posix.malformed)")
+            }
+            cache.store(.file(record), for: path)
+        }
+        return record
+    }
+
+    /// The complete listing of the directory at `path`, shared with a listing of it under way. Refreshes the
+    /// entries it confirms and starts fetching, with bounded parallelism, the metadata of files not yet known.
+    func listDirectory(_ path: String) async throws -> DirectoryListing {
+        if let listing = cache.listing(path) { return listing }
+        let mapping = configuration.mapping
+        let prefix = mapping.directoryPrefix(path)
+        let store = self.store
+        let listing = try await listings.value(for: path) { [weak self] in
+            let page = try await store.listAll(prefix: prefix, delimiter: "/")
+            return DirectoryListing.build(from: page, prefix: prefix) { key, reason in self?.hide(key, because: reason) }
+        }
+        let unknown = cache.storeListing(listing, for: path) { mapping.path(of: $0, in: path) }
+        prefetchRecords(unknown.map { String($0.key.rawValue.dropFirst(prefix.count)) }, in: path)
+        return listing
+    }
+
+    /// Fetches, in the background and at most `attributeConcurrency` at a time, the HEAD records of `names` in the
+    /// directory at `path`, so that the stat calls that follow a readdir find them ready.
+    func prefetchRecords(_ names: [String], in path: String) {
+        guard !names.isEmpty else { return }
+        let mapping = configuration.mapping
+        let next = WorkQueueCursor()
+        let workers = min(configuration.attributeConcurrency, names.count)
+        for _ in 0..<workers {
+            Task { [weak self] in
+                while let self {
+                    let i = next.take()
+                    guard i < names.count else { return }
+                    let child = mapping.path(of: names[i], in: path)
+                    if cache.entry(child) != nil { continue }
+                    _ = try? await fileRecord(child)
+                }
+            }
+        }
+    }
+
+    static func split(_ path: String) -> (parent: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
+    }
+}
+
+
+/// Hands out 0, 1, 2, ... to workers draining a shared list.
+final class WorkQueueCursor: Sendable {
+    private let next = Atomic<Int>(0)
+    func take() -> Int { next.add(1, ordering: .relaxed).oldValue }
+}
