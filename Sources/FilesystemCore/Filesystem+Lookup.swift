@@ -78,20 +78,23 @@ extension Filesystem {
     func fileRecord(_ path: String) async throws -> FileRecord? {
         let key = try configuration.mapping.fileKey(path)
         let store = self.store
-        let record = try await heads.value(for: path) {
+        let cache = self.cache
+        return try await heads.value(for: path) { [weak self] in
+            // A HEAD that ended just before this flight began has already cached its answer.
+            if case .file(let fresh)? = cache.entry(path) { return fresh }
+            let record: FileRecord
             do {
-                return FileRecord(info: try await store.head(key))
+                record = FileRecord(info: try await store.head(key))
             } catch ObjectStoreError.notFound {
                 return nil
             }
-        }
-        if let record {
             if !record.posix.malformed.isEmpty {
-                hide(key.rawValue + "#metadata", because: "malformed metadata ignored: \(record.posix.malformed)")
+                self?.hide(key.rawValue + "#metadata", because: "malformed metadata ignored: \(record.posix.malformed)")
             }
+            // Cached before the shared fetch ends, so no caller arriving after it repeats the HEAD.
             cache.store(.file(record), for: path)
+            return record
         }
-        return record
     }
 
     /// The complete listing of the directory at `path`, shared with a listing of it under way. Refreshes the

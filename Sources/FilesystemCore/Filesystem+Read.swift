@@ -21,7 +21,9 @@ extension Filesystem {
         let window = min(configuration.maximumReadahead, UInt64(configuration.cacheMemoryBytes / 4))
         let file = OpenFile(
             inode: ino, path: path, version: version,
-            readAhead: ReadAhead(initialWindow: min(1 << 20, window), maximumWindow: window))
+            readAhead: ReadAhead(
+                initialWindow: min(1 << 20, window), maximumWindow: window,
+                alignment: UInt64(blocks.maximumFetchSize)))
         let keep = lastOpenedVersions.withLock { seen -> Bool in
             defer { seen[ino] = version }
             return seen[ino] == version

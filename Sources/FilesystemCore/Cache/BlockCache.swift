@@ -144,7 +144,8 @@ public final class BlockCache: Sendable {
                     s.slots[id] = .loading([])
                     s.misses += 1
                     if runStart == nil { runStart = index }
-                    if index + 1 - runStart! == perRun {
+                    // Runs end at multiples of the fetch size: readahead GETs stay whole and aligned.
+                    if index + 1 - runStart! == perRun || (index + 1) % perRun == 0 {
                         runs.append(runStart!..<(index + 1))
                         runStart = nil
                     }

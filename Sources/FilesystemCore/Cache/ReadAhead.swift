@@ -11,13 +11,18 @@ public struct ReadAhead: Sendable, Hashable {
     private var prefetchedTo: UInt64 = 0
     private var sequentialReads = 0
 
-    public init(initialWindow: UInt64 = 1 << 20, maximumWindow: UInt64 = 64 << 20) {
+    /// Readahead ends are rounded up to multiples of this (the largest single fetch) once the window is that
+    /// large, so that steady-state GETs are whole, aligned fetch units.
+    public let alignment: UInt64
+
+    public init(initialWindow: UInt64 = 1 << 20, maximumWindow: UInt64 = 64 << 20, alignment: UInt64 = 8 << 20) {
         self.initialWindow = min(initialWindow, maximumWindow)
         self.maximumWindow = maximumWindow
+        self.alignment = max(1, alignment)
     }
 
-    /// Records a read of `[offset, offset + count)` of a file of `size` bytes and returns the range to prefetch
-    /// beyond it, if any.
+    /// Records a read of `[offset, offset + count)` of a file of `size` bytes and returns the range to fetch ahead
+    /// (which may include the read's own bytes, so that they travel in the same GET), if any.
     public mutating func read(offset: UInt64, count: UInt64, size: UInt64) -> Range<UInt64>? {
         let end = min(offset + count, size)
         // Async reads may arrive slightly out of order: anything near the last end counts as sequential.
@@ -25,7 +30,8 @@ public struct ReadAhead: Sendable, Hashable {
         let sequential = offset + slack >= lastEnd && offset <= lastEnd + slack
         if sequential {
             sequentialReads += 1
-            window = window == 0 ? initialWindow : min(window * 2, maximumWindow)
+            // Quadrupling reaches the largest window within three reads: few small GETs at the start of a file.
+            window = window == 0 ? initialWindow : min(window * 4, maximumWindow)
         } else {
             sequentialReads = 0
             window = 0
@@ -33,10 +39,13 @@ public struct ReadAhead: Sendable, Hashable {
         }
         lastEnd = max(end, sequential ? lastEnd : end)
         guard window > 0, end < size else { return nil }
-        let target = min(size, end + window)
+        var target = end + window
+        if window >= alignment / 2 { target = (target + alignment - 1) / alignment * alignment }
+        target = min(size, target)
         // Top up only when less than half the window remains ahead: few large fetches, not many small ones.
         guard prefetchedTo < end + window / 2, target > max(prefetchedTo, end) else { return nil }
-        let start = max(prefetchedTo, end)
+        // From the read itself when nothing is ahead yet, so the read and its readahead are one GET.
+        let start = max(prefetchedTo, offset)
         prefetchedTo = target
         return start..<target
     }
