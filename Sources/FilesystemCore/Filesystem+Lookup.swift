@@ -33,6 +33,8 @@ extension Filesystem {
     /// What `path` is now: from the entry cache, from a fresh listing of its parent, or from the store.
     func resolve(_ path: String) async throws -> NamespaceCache.Entry {
         if path.isEmpty { return .directory }
+        // Read-your-writes: a file written here is what this mount shows, uploaded or not.
+        if let file = pending.file(at: path) { return .file(file.record()) }
         if let entry = cache.entry(path) { return entry }
         let (parent, name) = Self.split(path)
         if let listing = cache.listing(parent) {

@@ -10,20 +10,25 @@ public struct OpenedFile: Sendable {
 }
 
 extension Filesystem {
-    /// FUSE open, read-only. Opening for writing is refused on a read-only mount.
+    /// FUSE open. A read-only open of a clean file reads the object version current at open; an open for writing
+    /// (or of a file with pending writes) goes through the file's spool.
     /// - Throws: `NamespaceError.readOnly`, `.isADirectory`, `.noEntry`.
-    public func open(_ ino: InodeNumber, writable: Bool) async throws -> OpenedFile {
+    public func open(_ ino: InodeNumber, writable: Bool, truncate: Bool = false) async throws -> OpenedFile {
         let (path, kind) = try inodes.node(ino)
         guard kind != .directory else { throw NamespaceError.isADirectory(path: path) }
-        if writable { throw NamespaceError.readOnly }
+        if writable || truncate {
+            return try await openForWriting(ino, path: path, truncate: truncate)
+        }
+        if let file = pending.file(at: path) {
+            let record = file.record()
+            let version = ObjectVersion(key: record.key, etag: record.etag, size: record.size)
+            let handle = OpenFile(inode: ino, path: path, version: version, readAhead: readAhead(), writable: file)
+            inodes.handleOpened(ino)
+            return OpenedFile(handle: handles.insert(.file(handle)), keepCache: false)
+        }
         guard case .file(let record) = try await resolve(path) else { throw NamespaceError.noEntry(path: path) }
         let version = ObjectVersion(key: record.key, etag: record.etag, size: record.size)
-        let window = min(configuration.maximumReadahead, UInt64(configuration.cacheMemoryBytes / 4))
-        let file = OpenFile(
-            inode: ino, path: path, version: version,
-            readAhead: ReadAhead(
-                initialWindow: min(1 << 20, window), maximumWindow: window,
-                alignment: UInt64(blocks.maximumFetchSize)))
+        let file = OpenFile(inode: ino, path: path, version: version, readAhead: readAhead())
         let keep = lastOpenedVersions.withLock { seen -> Bool in
             defer { seen[ino] = version }
             return seen[ino] == version
@@ -32,13 +37,24 @@ extension Filesystem {
         return OpenedFile(handle: handles.insert(.file(file)), keepCache: keep)
     }
 
+    func readAhead() -> ReadAhead {
+        let window = min(configuration.maximumReadahead, UInt64(configuration.cacheMemoryBytes / 4))
+        return ReadAhead(
+            initialWindow: min(1 << 20, window), maximumWindow: window, alignment: UInt64(blocks.maximumFetchSize))
+    }
+
     /// FUSE read: up to `count` bytes at `offset` (fewer at the end of the file).
     /// - Throws: `NamespaceError.changedRemotely` (ESTALE) when the object was replaced since open.
     public func read(_ handle: FileHandleID, offset: UInt64, count: Int) async throws -> Data {
         let file = try handles.file(handle)
+        if let writable = file.writable {
+            return try await writable.read(offset..<(offset + UInt64(count))) { base, range in
+                try await blocks.read(base, range: ByteRange(range), fetch: fetcher(for: base, path: file.path))
+            }
+        }
         let version = file.version
         guard offset < version.size, count > 0 else { return Data() }
-        let fetch = fetcher(for: file)
+        let fetch = fetcher(for: version, path: file.path)
         if let ahead = file.readAhead.withLock({ $0.read(offset: offset, count: UInt64(count), size: version.size) }) {
             blocks.prefetch(version, range: ByteRange(ahead), fetch: fetch)
         }
@@ -46,11 +62,9 @@ extension Filesystem {
     }
 
     /// A ranged GET of the handle's object version; If-Match keeps versions apart.
-    private func fetcher(for file: OpenFile) -> BlockCache.Fetch {
+    func fetcher(for version: ObjectVersion, path: String) -> BlockCache.Fetch {
         let store = self.store
         let cache = self.cache
-        let version = file.version
-        let path = file.path
         return { range in
             do {
                 return try await store.get(version.key, range: range, ifMatch: version.etag).data
@@ -61,10 +75,6 @@ extension Filesystem {
         }
     }
 
-    /// FUSE release.
-    public func release(_ handle: FileHandleID) async throws {
-        if case .file(let file) = handles.remove(handle) { inodes.handleClosed(file.inode) }
-    }
 
     /// FUSE readlink: the target stored as the symlink object's body.
     public func readLink(_ ino: InodeNumber) async throws -> String {

@@ -21,12 +21,25 @@ public struct FilesystemConfiguration: Sendable {
     public var maximumReadahead: UInt64
     /// HEAD requests in flight at once when a listing's attributes are fetched.
     public var attributeConcurrency: Int
+    /// Where spool files and their journals live (`--cache-dir`/spool/…); nil keeps the mount read-only.
+    public var spoolDirectory: String?
+    /// The bucket's name, recorded in spool journals so that recovery uploads to the right bucket only.
+    public var bucket: String
+    /// Quiet time after the last close before an upload starts; a chmod or utimens in it rides along.
+    public var uploadDelay: Duration
+    /// Whether close(2) waits for the upload (`--sync-on-close`).
+    public var syncOnClose: Bool
+    /// Files uploading at once, and parts in flight at once across all files.
+    public var uploadConcurrency: Int
+    public var partConcurrency: Int
 
     public init(
         mapping: KeyMapping = KeyMapping(prefix: ""), uid: UInt32 = 0, gid: UInt32 = 0, fileMode: UInt32 = 0o644,
         directoryMode: UInt32 = 0o755, metadataTTL: Duration = .seconds(10), readOnly: Bool = false,
         cacheMemoryBytes: Int = 256 << 20, blockSize: Int = 128 << 10, maximumReadahead: UInt64 = 64 << 20,
-        attributeConcurrency: Int = 32
+        attributeConcurrency: Int = 32, spoolDirectory: String? = nil, bucket: String = "bucket",
+        uploadDelay: Duration = .milliseconds(300), syncOnClose: Bool = false, uploadConcurrency: Int = 16,
+        partConcurrency: Int = 8
     ) {
         self.mapping = mapping
         self.uid = uid
@@ -39,6 +52,12 @@ public struct FilesystemConfiguration: Sendable {
         self.blockSize = blockSize
         self.maximumReadahead = maximumReadahead
         self.attributeConcurrency = attributeConcurrency
+        self.spoolDirectory = spoolDirectory
+        self.bucket = bucket
+        self.uploadDelay = uploadDelay
+        self.syncOnClose = syncOnClose
+        self.uploadConcurrency = uploadConcurrency
+        self.partConcurrency = partConcurrency
     }
 }
 
@@ -60,6 +79,11 @@ public final class Filesystem: Sendable {
     let hiddenKeys = Mutex<Set<String>>([])
     /// The object version each inode was last opened at, to tell the kernel when its page cache is still good.
     let lastOpenedVersions = Mutex<[InodeNumber: ObjectVersion]>([:])
+    let pending = PendingFiles()
+    /// Directory metadata set through this mount (markers on some servers drop it).
+    let directoryMetadata = Mutex<[String: POSIXMetadata]>([:])
+    let uploader: Uploader
+    let uploadLimit: ConcurrencyLimit
 
     public init(store: any ObjectStore, configuration: FilesystemConfiguration, logger: Logger) {
         self.store = store
@@ -70,6 +94,9 @@ public final class Filesystem: Sendable {
             blockSize: configuration.blockSize, capacity: configuration.cacheMemoryBytes,
             maximumFetchSize: max(configuration.blockSize, min(8 << 20, configuration.cacheMemoryBytes / 8)))
         self.attributeLimit = ConcurrencyLimit(configuration.attributeConcurrency)
+        self.uploadLimit = ConcurrencyLimit(configuration.uploadConcurrency)
+        self.uploader = Uploader(
+            store: store, partLimit: ConcurrencyLimit(configuration.partConcurrency), logger: logger)
     }
 
     /// The kernel's entry and attribute timeout, in seconds.
@@ -97,12 +124,15 @@ public final class Filesystem: Sendable {
         inodes.forget(ino, count: count)
     }
 
-    /// Attributes of a directory (implicit or with a marker).
-    func directoryAttributes(_ ino: InodeNumber) -> NodeAttributes {
-        NodeAttributes(
+    /// Attributes of a directory: what this mount set on it, else the mount's defaults.
+    func directoryAttributes(_ ino: InodeNumber, path: String = "") -> NodeAttributes {
+        let posix = path.isEmpty ? nil : directoryMetadata.withLock { $0[path] }
+        let mtime = posix?.mtime ?? mountTime
+        return NodeAttributes(
             inode: ino, kind: .directory, size: UInt64(NodeAttributes.blockSize),
-            permissions: configuration.directoryMode, uid: configuration.uid, gid: configuration.gid,
-            mtime: mountTime, atime: mountTime, ctime: mountTime)
+            permissions: posix?.mode.map { $0 & 0o7777 } ?? configuration.directoryMode,
+            uid: posix?.uid ?? configuration.uid, gid: posix?.gid ?? configuration.gid,
+            mtime: mtime, atime: posix?.atime ?? mtime, ctime: posix?.ctime ?? mtime)
     }
 
     /// Attributes of a file or symlink from its record: s3fs metadata where present, defaults elsewhere.
@@ -120,7 +150,7 @@ public final class Filesystem: Sendable {
         -> NodeAttributes
     {
         switch entry {
-        case .directory: return directoryAttributes(ino)
+        case .directory: return directoryAttributes(ino, path: path)
         case .file(let record): return fileAttributes(ino, record)
         case .absent: throw .noEntry(path: path)
         }

@@ -13,6 +13,24 @@ public struct DirectoryListing: Sendable {
         self.index = index
     }
 
+    /// Inserts or replaces the entry of the same name, keeping UTF-8 order.
+    mutating func upsert(_ entry: ListedEntry) {
+        if let i = index[entry.name] {
+            entries[i] = entry
+            return
+        }
+        let at = entries.partitioningIndex { !$0.name.utf8.lexicographicallyPrecedes(entry.name.utf8) }
+        entries.insert(entry, at: at)
+        for i in at..<entries.count { index[entries[i].name] = i }
+    }
+
+    /// Removes the entry called `name`.
+    mutating func remove(_ name: String) {
+        guard let at = index.removeValue(forKey: name) else { return }
+        entries.remove(at: at)
+        for i in at..<entries.count { index[entries[i].name] = i }
+    }
+
     /// The entry called `name`, if listed.
     public func entry(named name: String) -> ListedEntry? { index[name].map { entries[$0] } }
 

@@ -12,9 +12,15 @@ public struct FileRecord: Sendable, Hashable {
     public var lastModified: Int64
     public var posix: POSIXMetadata
     public var storageClass: String?
+    /// All user metadata, POSIX and other (xattrs, rclone's keys), so that a metadata update keeps what it does not
+    /// change.
+    public var metadata: [String: String]
+    public var contentType: String?
 
     public init(info: ObjectInfo) {
         key = info.key
+        metadata = info.metadata
+        contentType = info.contentType
         posix = POSIXMetadata(metadata: info.metadata)
         kind = posix.kind == .symlink ? .symlink : .file
         size = info.size
@@ -117,6 +123,16 @@ public final class NamespaceCache: Sendable {
     /// Forgets the listing of the directory at `path` (a child was added or removed).
     public func invalidateListing(_ path: String) {
         _ = state.withLock { $0.listings.removeValue(forKey: path) }
+    }
+
+    /// Applies this mount's own change to a cached listing of the directory at `path`, if there is one, so the
+    /// change shows at once without listing again.
+    func updateListing(_ path: String, _ change: (inout DirectoryListing) -> Void) {
+        state.withLock { s in
+            guard var timed = s.listings[path] else { return }
+            change(&timed.value)
+            s.listings[path] = timed
+        }
     }
 
     /// The listing of the directory at `path` if younger than the TTL.

@@ -1,0 +1,118 @@
+import Logging
+import Synchronization
+import Foundation
+import Logging
+import ObjectStorage
+
+/// What one upload carries: the file's state at one generation.
+struct UploadSnapshot: Sendable {
+    var generation: UInt64
+    var key: ObjectKey
+    var size: UInt64
+    var dirty: ByteRangeSet
+    var base: ObjectVersion?
+    var baseLimit: UInt64
+    var attributes: ObjectAttributes
+    var exclusive: Bool
+
+    init(_ s: WritableFile.State) {
+        generation = s.generation
+        key = s.key
+        size = s.size
+        base = s.base
+        baseLimit = s.baseLimit
+        // Without a base, the spool holds every byte.
+        dirty = s.base == nil ? ByteRangeSet([0..<s.size]) : s.dirty
+        attributes = ObjectAttributes(
+            metadata: s.otherMetadata.merging(s.posix.metadata) { $1 }, contentType: s.contentType)
+        exclusive = s.exclusive && s.base == nil && s.uploadedGeneration == 0
+    }
+}
+
+/// Uploads pending files: one PUT for small files, parallel multipart uploads (with server-side copies of unchanged
+/// ranges) for large ones; retries failed uploads with backoff, never dropping them.
+struct Uploader: Sendable {
+    let store: any ObjectStore
+    let partLimit: ConcurrencyLimit
+    let logger: Logger
+
+    /// Uploads `snapshot` of `file` and returns the new object's ETag.
+    func upload(_ file: WritableFile, _ snapshot: UploadSnapshot) async throws -> String {
+        let plan = UploadPlan.make(
+            size: snapshot.size, dirty: snapshot.dirty, baseSize: snapshot.base == nil ? 0 : snapshot.baseLimit)
+        switch plan {
+        case .single:
+            let body = try await bytes(of: file, snapshot, 0..<snapshot.size)
+            do {
+                return try await store.put(
+                    snapshot.key, body: body, attributes: snapshot.attributes, ifNoneMatch: snapshot.exclusive)
+            } catch ObjectStoreError.preconditionFailed where snapshot.exclusive {
+                throw NamespaceError.exists(path: snapshot.key.rawValue)
+            }
+        case .multipart(let parts):
+            return try await multipart(file, snapshot, parts)
+        }
+    }
+
+    private func multipart(_ file: WritableFile, _ snapshot: UploadSnapshot, _ parts: [UploadPlan.Part]) async throws
+        -> String
+    {
+        let key = snapshot.key
+        let uploadID = try await store.createMultipartUpload(key, attributes: snapshot.attributes)
+        file.state.withLock { $0.stream = WritableFile.Stream(uploadID: uploadID, broken: true) }
+        try? file.saveJournal()
+        do {
+            let etags = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for (index, part) in parts.enumerated() {
+                    group.addTask {
+                        try await partLimit.run {
+                            let number = index + 1
+                            switch part {
+                            case .upload(let range):
+                                let body = try await bytes(of: file, snapshot, range)
+                                return (number, try await store.uploadPart(key, uploadID: uploadID, partNumber: number, body: body))
+                            case .copy(let range):
+                                let base = snapshot.base!
+                                let etag = try await store.uploadPartCopy(
+                                    key, uploadID: uploadID, partNumber: number, source: base.key,
+                                    range: ByteRange(range), ifMatch: base.etag)
+                                return (number, etag)
+                            }
+                        }
+                    }
+                }
+                var etags: [Int: String] = [:]
+                for try await (number, etag) in group { etags[number] = etag }
+                return etags
+            }
+            let completed = etags.sorted { $0.key < $1.key }.map { CompletedPart(partNumber: $0.key, etag: $0.value) }
+            let etag = try await store.completeMultipartUpload(key, uploadID: uploadID, parts: completed)
+            file.state.withLock { $0.stream = nil }
+            return etag
+        } catch {
+            // No partial object is ever visible: an upload that cannot complete is aborted.
+            try? await store.abortMultipartUpload(key, uploadID: uploadID)
+            file.state.withLock { $0.stream = nil }
+            throw error
+        }
+    }
+
+    /// The bytes of `range` as the snapshot defines them: spool where dirty, base object where clean, else zeros.
+    func bytes(of file: WritableFile, _ snapshot: UploadSnapshot, _ range: Range<UInt64>) async throws -> Data {
+        guard let base = snapshot.base else { return try await file.spool.read(range) }
+        var out = Data(capacity: range.count)
+        for segment in snapshot.dirty.segments(of: range) {
+            if segment.inSet {
+                out.append(try await file.spool.read(segment.range))
+                continue
+            }
+            let fromBase = segment.range.clamped(to: 0..<min(snapshot.baseLimit, base.size))
+            if !fromBase.isEmpty {
+                out.append(try await store.get(base.key, range: ByteRange(fromBase), ifMatch: base.etag).data)
+            }
+            let zeros = segment.range.count - fromBase.count
+            if zeros > 0 { out.append(Data(count: zeros)) }
+        }
+        return out
+    }
+}

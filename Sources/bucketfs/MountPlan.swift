@@ -1,0 +1,106 @@
+import FUSEBridge
+import FilesystemCore
+import Foundation
+import Glibc
+import Logging
+import ObjectStorage
+import S3
+
+/// Everything a mount needs, resolved from the command line and the environment, and the mount's life cycle.
+struct MountPlan {
+    var bucket: String
+    var prefix: String
+    var mountpoint: String
+    var command: MountCommand
+    var readinessTimeout: Duration { .seconds(25) }
+
+    init(command: MountCommand) throws {
+        self.command = command
+        let parts = command.source.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        bucket = String(parts[0])
+        prefix = parts.count > 1 ? String(parts[1]) : ""
+        mountpoint = try Self.checkMountpoint(command.mountpoint)
+    }
+
+    /// The mountpoint as an absolute path, after checking it can be mounted on.
+    static func checkMountpoint(_ given: String) throws -> String {
+        var st = stat()
+        if stat(given, &st) != 0 {
+            let code = errno
+            if code == ENOTCONN {
+                throw MountFailure("\(given) is a dead mount (run: fusermount3 -u \(given))")
+            }
+            throw MountFailure("mountpoint \(given): \(String(cString: strerror(code)))")
+        }
+        guard st.st_mode & S_IFMT == S_IFDIR else { throw MountFailure("mountpoint \(given) is not a directory") }
+        guard let real = realpath(given, nil) else { throw MountFailure("mountpoint \(given): cannot resolve") }
+        let path = String(cString: real)
+        free(real)
+        if let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) {
+            for line in mounts.split(separator: "\n") {
+                let fields = line.split(separator: " ")
+                guard fields.count > 4 else { continue }
+                // mountinfo(5) escapes spaces and other bytes as \ooo.
+                let point = fields[4].replacingOccurrences(of: "\\040", with: " ")
+                if point == path { throw MountFailure("\(path) is already a mount point") }
+            }
+        }
+        return path
+    }
+
+    func makeLogger() -> Logger {
+        let options = command.process
+        let sink: LogSink =
+            if let file = options.logFile { .file(file) } else if Daemon.isBackgroundChild { .syslog } else { .standardError }
+        let output = LineLogHandler.Output(sink: sink)
+        let level = Logger.Level(rawValue: options.logLevel.lowercased()) ?? .info
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, output: output, logLevel: level) }
+        SignalHandlers.logOutput = output
+        return Logger(label: "bucketfs")
+    }
+
+    /// Checks S3, mounts, serves until unmounted, then shuts down.
+    func mountAndServe() async throws {
+        let logger = makeLogger()
+        do {
+            let (store, transport) = try await connect(logger: logger)
+            let filesystem = Filesystem(store: store, configuration: try filesystemConfiguration(), logger: Logger(label: "bucketfs.core"))
+            var options = ["fsname=bucketfs:\(bucket)", "subtype=bucketfs", "default_permissions"]
+            options += try MountOptionList(command.process.mountOptions).kernel.filter { $0 != "rw" }
+            if command.presentation.readOnly, !options.contains("ro") { options.append("ro") }
+            let session = try FUSESession(
+                filesystem: filesystem, mountpoint: mountpoint, options: options, workers: command.process.fuseThreads,
+                logger: Logger(label: "bucketfs.fuse"))
+            logger.info("mounted", metadata: ["bucket": "\(bucket)", "prefix": "\(prefix)", "mountpoint": "\(mountpoint)"])
+            Daemon.report("ready")
+            SignalHandlers.install(logger: logger) { session.unmount() }
+            await session.run()
+            transport.shutdown()
+            logger.info("stopped")
+        } catch {
+            let line = Self.describe(error)
+            logger.error("mount failed", metadata: ["reason": "\(line)"])
+            Daemon.report(line)
+            throw MountFailure(line)
+        }
+    }
+
+    func filesystemConfiguration() throws -> FilesystemConfiguration {
+        let p = command.presentation
+        let ttl = Duration.milliseconds(Int64(p.metadataTtl * 1000))
+        return FilesystemConfiguration(
+            mapping: KeyMapping(prefix: prefix), uid: p.uid ?? getuid(), gid: p.gid ?? getgid(),
+            fileMode: parseMode(p.fileMode)!, directoryMode: parseMode(p.dirMode)!, metadataTTL: ttl,
+            readOnly: p.readOnly, cacheMemoryBytes: parseSize(command.cache.cacheMemory)!)
+    }
+
+    /// One line for the user, never holding a secret.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let e as MountFailure: e.description
+        case let e as ObjectStoreError: e.description
+        case let e as FUSESessionError: e.description
+        default: "\(error)"
+        }
+    }
+}
