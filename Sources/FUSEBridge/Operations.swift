@@ -16,6 +16,7 @@ enum Operations {
             CFUSE_wantCapability(conn, UInt32(FUSE_CAP_READDIRPLUS))
             CFUSE_wantCapability(conn, UInt32(FUSE_CAP_READDIRPLUS_AUTO))
             CFUSE_wantCapability(conn, UInt32(FUSE_CAP_PARALLEL_DIROPS))
+            CFUSE_wantCapability(conn, UInt32(FUSE_CAP_ATOMIC_O_TRUNC))
             CFUSE_dropCapability(conn, UInt32(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE))
             conn.pointee.max_write = 1 << 20
             conn.pointee.max_readahead = 1 << 20
@@ -92,9 +93,10 @@ enum Operations {
         ops.open = { req, ino, fi in
             let c = BridgeContext.of(req)
             let flags = fi!.pointee.flags
-            let writable = flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0
+            let writable = flags & O_ACCMODE != O_RDONLY
+            let truncate = flags & O_TRUNC != 0
             dispatch(Request(raw: req!), op: "open", logger: c.logger("open", ino)) {
-                try await c.filesystem.open(InodeNumber(ino), writable: writable)
+                try await c.filesystem.open(InodeNumber(ino), writable: writable, truncate: truncate)
             } reply: { r, opened in
                 var info = fuse_file_info()
                 info.flags = flags

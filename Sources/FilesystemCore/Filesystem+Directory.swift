@@ -33,7 +33,13 @@ extension Filesystem {
         var snapshot = directory.snapshot.withLock { $0 }
         if snapshot == nil || offset == 0 {
             if offset == 0 { cache.invalidateListing(directory.path) }  // rewinddir(3) sees changes
-            let listing = try await listDirectory(directory.path)
+            var listing = try await listDirectory(directory.path)
+            // Read-your-writes: files written here and not yet in the bucket are listed too.
+            for name in pending.children(of: directory.path) where listing.entry(named: name) == nil {
+                if let file = pending.file(at: configuration.mapping.path(of: name, in: directory.path)) {
+                    listing.upsert(ListedEntry(name: name, kind: .object(file.record().summary)))
+                }
+            }
             snapshot = listing.entries
             directory.snapshot.withLock { $0 = listing.entries }
         }
@@ -52,7 +58,7 @@ extension Filesystem {
             }
             let listed = entries[index - 2]
             let path = mapping.path(of: listed.name, in: directory.path)
-            let cached = cache.entry(path)
+            let cached = pending.file(at: path).map { NamespaceCache.Entry.file($0.record()) } ?? cache.entry(path)
             let kind: NodeKind
             switch (listed.kind, cached) {
             case (.directory, _): kind = .directory

@@ -104,7 +104,7 @@ extension Filesystem {
             $0.writers = 1
         }
         pending.insert(file, at: path)
-        cache.store(.file(file.record()), for: path)
+        cache.invalidate(path)
         let ino = inodes.lookedUp(path, kind: .file)
         inodes.handleOpened(ino)
         let handle = handles.insert(

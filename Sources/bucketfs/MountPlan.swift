@@ -64,7 +64,9 @@ struct MountPlan {
         let logger = makeLogger()
         do {
             let (store, transport) = try await connect(logger: logger)
-            let filesystem = Filesystem(store: store, configuration: try filesystemConfiguration(), logger: Logger(label: "bucketfs.core"))
+            let filesystem = Filesystem(
+                store: store, configuration: try filesystemConfiguration(), logger: Logger(label: "bucketfs.core"))
+            filesystem.recoverSpool()
             var options = ["fsname=bucketfs:\(bucket)", "subtype=bucketfs", "default_permissions"]
             options += try MountOptionList(command.process.mountOptions).kernel.filter { $0 != "rw" }
             if command.presentation.readOnly, !options.contains("ro") { options.append("ro") }
@@ -75,6 +77,14 @@ struct MountPlan {
             Daemon.report("ready")
             SignalHandlers.install(logger: logger) { session.unmount() }
             await session.run()
+            // Unmounted: everything written is uploaded before the daemon exits.
+            let (files, bytes, _) = filesystem.pendingUploads()
+            if files > 0 {
+                logger.info("uploading before exit", metadata: ["files": "\(files)", "bytes": "\(bytes)"])
+            }
+            do { try await filesystem.syncAll() } catch {
+                logger.error("uploads failed at exit; the spool keeps them for the next mount", metadata: ["error": "\(error)"])
+            }
             transport.shutdown()
             logger.info("stopped")
         } catch {
@@ -85,13 +95,36 @@ struct MountPlan {
         }
     }
 
+    /// `--cache-dir`, else `$XDG_CACHE_HOME/bucketfs`, else `~/.cache/bucketfs`.
+    var cacheDirectory: String {
+        if let dir = command.cache.cacheDir { return dir }
+        let env = ProcessInfo.processInfo.environment
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/bucketfs" }
+        return (env["HOME"] ?? NSHomeDirectory()) + "/.cache/bucketfs"
+    }
+
+    /// The spool of this bucket: created 0700, so other users cannot read what is written.
+    func spoolDirectory() throws -> String {
+        let dir = "\(cacheDirectory)/spool/\(bucket)"
+        do {
+            try FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            chmod(cacheDirectory, 0o700)
+        } catch {
+            throw MountFailure("cannot create the cache folder \(dir): \(error.localizedDescription)")
+        }
+        return dir
+    }
+
     func filesystemConfiguration() throws -> FilesystemConfiguration {
         let p = command.presentation
         let ttl = Duration.milliseconds(Int64(p.metadataTtl * 1000))
         return FilesystemConfiguration(
             mapping: KeyMapping(prefix: prefix), uid: p.uid ?? getuid(), gid: p.gid ?? getgid(),
             fileMode: parseMode(p.fileMode)!, directoryMode: parseMode(p.dirMode)!, metadataTTL: ttl,
-            readOnly: p.readOnly, cacheMemoryBytes: parseSize(command.cache.cacheMemory)!)
+            readOnly: p.readOnly, cacheMemoryBytes: parseSize(command.cache.cacheMemory)!,
+            spoolDirectory: p.readOnly ? nil : try spoolDirectory(), bucket: bucket,
+            syncOnClose: command.cache.syncOnClose)
     }
 
     /// One line for the user, never holding a secret.

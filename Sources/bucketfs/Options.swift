@@ -60,6 +60,9 @@ struct CacheOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Memory for cached blocks and readahead, e.g. 256M or 1G.", valueName: "size"))
     var cacheMemory: String = "256M"
+
+    @Flag(help: "Make close(2) wait until the file is in the bucket (default: once it is safe in the local spool).")
+    var syncOnClose = false
 }
 
 /// Process and kernel settings.

@@ -1,0 +1,42 @@
+import Logging
+import Foundation
+import ObjectStorage
+import Synchronization
+
+extension Filesystem {
+    /// Uploads what a previous daemon spooled for this bucket but did not upload (it was killed, or the machine
+    /// stopped): every journal in the spool folder whose bucket matches becomes a pending file again.
+    public func recoverSpool() {
+        guard let directory = configuration.spoolDirectory,
+            let names = try? FileManager.default.contentsOfDirectory(atPath: directory)
+        else { return }
+        for name in names where name.hasSuffix(".json") {
+            let id = String(name.dropLast(5))
+            let journalPath = "\(directory)/\(name)"
+            guard let journal = SpoolJournal.load(from: journalPath), journal.bucket == configuration.bucket,
+                let key = ObjectKey(journal.key),
+                let spool = try? SpoolFile(path: "\(directory)/\(id).data", create: false)
+            else { continue }
+            let prefix = configuration.mapping.prefix
+            // Files outside the mounted sub-tree are uploaded too, under a path no lookup reaches.
+            let path = key.rawValue.hasPrefix(prefix) ? String(key.rawValue.dropFirst(prefix.count)) : "\u{0}" + key.rawValue
+            let base = journal.baseETag.map { ObjectVersion(key: key, etag: $0, size: journal.baseSize) }
+            let file = WritableFile(
+                id: id, spool: spool, journalPath: journalPath, bucket: journal.bucket, path: path, key: key,
+                base: base, size: journal.size, posix: POSIXMetadata(metadata: journal.metadata),
+                contentType: journal.contentType)
+            file.state.withLock { s in
+                s.dirty = journal.dirty
+                s.baseLimit = journal.baseSize
+                s.otherMetadata = journal.metadata.filter { !["mode", "uid", "gid", "mtime", "atime", "ctime"].contains($0.key) }
+            }
+            if let uploadID = journal.uploadID {
+                let store = self.store
+                Task { try? await store.abortMultipartUpload(key, uploadID: uploadID) }
+            }
+            logger.info("recovering spooled upload", metadata: ["s3.key": "\(key)", "bytes": "\(journal.size)"])
+            pending.insert(file, at: path)
+            scheduleUpload(file, after: .zero)
+        }
+    }
+}
