@@ -97,7 +97,9 @@ extension CurlTransport {
             try configureHeaders(request)
         }
 
-        private func configureMethod(_ request: HTTPRequest, context: UnsafeMutableRawPointer) throws(HTTPTransportError) {
+        private func configureMethod(_ request: HTTPRequest, context: UnsafeMutableRawPointer)
+            throws(HTTPTransportError)
+        {
             let length = curl_off_t(request.body.count)
             switch request.method {
             case "GET" where request.body.isEmpty:
@@ -200,37 +202,38 @@ extension CurlTransport {
             return CURL_SEEKFUNC_OK
         }
 
+        /// libcurl's write, header and read callback shape: `(buffer, size, count, context) -> bytes handled`.
+        typealias DataCallback =
+            @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int
+
         // SAFETY (all four callbacks): `context` is the unretained `Exchange` set as WRITEDATA, HEADERDATA, READDATA
         // or SEEKDATA in `configure`; it is alive while libcurl can call back (see the type's summary), and libcurl
         // calls back only on the transport's thread, so no other code touches the exchange meanwhile.
-        private static let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?)
-            -> Int = { data, size, count, context in
-                let total = size * count
-                guard let data, let context, total > 0 else { return total }
-                let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
-                // SAFETY: libcurl passes `total` readable bytes at `data`; viewing CChar as UInt8 is a same-size rebind.
-                data.withMemoryRebound(to: UInt8.self, capacity: total) { exchange.receiveBody($0, count: total) }
-                return total
-            }
+        private static let writeCallback: DataCallback = { data, size, count, context in
+            let total = size * count
+            guard let data, let context, total > 0 else { return total }
+            let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
+            // SAFETY: libcurl passes `total` readable bytes at `data`; CChar and UInt8 have the same layout.
+            data.withMemoryRebound(to: UInt8.self, capacity: total) { exchange.receiveBody($0, count: total) }
+            return total
+        }
 
-        private static let headerCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?)
-            -> Int = { data, size, count, context in
-                let total = size * count
-                guard let data, let context, total > 0 else { return total }
-                let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
-                // SAFETY: as in `writeCallback`; the line is complete and not NUL-terminated.
-                data.withMemoryRebound(to: UInt8.self, capacity: total) {
-                    exchange.receiveHeaderLine(UnsafeBufferPointer(start: $0, count: total))
-                }
-                return total
+        private static let headerCallback: DataCallback = { data, size, count, context in
+            let total = size * count
+            guard let data, let context, total > 0 else { return total }
+            let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
+            // SAFETY: as in `writeCallback`; the line is complete and not NUL-terminated.
+            data.withMemoryRebound(to: UInt8.self, capacity: total) {
+                exchange.receiveHeaderLine(UnsafeBufferPointer(start: $0, count: total))
             }
+            return total
+        }
 
-        private static let readCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?)
-            -> Int = { buffer, size, count, context in
-                guard let buffer, let context else { return 0 }
-                let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
-                return exchange.sendBody(into: buffer, capacity: size * count)
-            }
+        private static let readCallback: DataCallback = { buffer, size, count, context in
+            guard let buffer, let context else { return 0 }
+            let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
+            return exchange.sendBody(into: buffer, capacity: size * count)
+        }
 
         private static let seekCallback: @convention(c) (UnsafeMutableRawPointer?, curl_off_t, Int32) -> Int32 = {
             context, offset, origin in

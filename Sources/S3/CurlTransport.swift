@@ -4,9 +4,9 @@ import Logging
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An `HTTPTransport` backed by libcurl's multi interface, driven by one thread this transport owns.
@@ -83,7 +83,7 @@ public final class CurlTransport: HTTPTransport {
         self.mailbox = mailbox
         self.logger = logger
         self.thread = Mutex(handle)
-        logger.info("curl transport started", metadata: ["curl.version": "\(String(cString: curl_version()))"])
+        logger.debug("curl transport started", metadata: ["curl.version": "\(String(cString: curl_version()))"])
     }
 
     deinit {
@@ -123,7 +123,7 @@ public final class CurlTransport: HTTPTransport {
         } else {
             pthread_join(claimed, nil)
         }
-        logger.info("curl transport stopped")
+        logger.debug("curl transport stopped")
     }
 }
 
@@ -136,7 +136,8 @@ enum CurlGlobal {
     /// - Throws: `HTTPTransportError.other` when libcurl failed to initialise.
     static func ensureInitialized() throws {
         guard initResult == CURLE_OK else {
-            throw HTTPTransportError.other(detail: "curl_global_init failed: \(String(cString: curl_easy_strerror(initResult)))")
+            throw HTTPTransportError.other(
+                detail: "curl_global_init failed: \(String(cString: curl_easy_strerror(initResult)))")
         }
     }
 }
