@@ -28,16 +28,12 @@ struct CurlTransportTests {
         #expect(condition())
     }
 
-    private func randomData(count: Int) -> Data {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: count)
-        for index in stride(from: 0, to: count, by: 8) {
-            let word = generator.next()
-            for offset in 0..<min(8, count - index) {
-                bytes[index + offset] = UInt8(truncatingIfNeeded: word >> (offset * 8))
-            }
-        }
-        return Data(bytes)
+    private func randomData(count: Int) throws -> Data {
+        let source = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        defer { try? source.close() }
+        let data = try #require(try source.read(upToCount: count))
+        try #require(data.count == count)
+        return data
     }
 
     @Test("a GET round-trips the body and lower-cased response headers, and sends only the caller's headers")
@@ -85,7 +81,7 @@ struct CurlTransportTests {
         defer { server.stop() }
         let transport = try makeTransport()
         defer { transport.shutdown() }
-        let body = randomData(count: 1 << 20)
+        let body = try randomData(count: 1 << 20)
 
         let response = try await transport.send(
             HTTPRequest(method: "PUT", url: server.url("/bucket/big"), headers: [("Content-Type", "x/y")], body: body))
@@ -106,7 +102,7 @@ struct CurlTransportTests {
         let transport = try makeTransport()
         defer { transport.shutdown() }
         // Past libcurl's 1 MiB threshold for adding Expect: 100-continue to a POST.
-        let body = randomData(count: 2 << 20)
+        let body = try randomData(count: 2 << 20)
 
         let response = try await transport.send(HTTPRequest(method: "POST", url: server.url("/k?uploads"), body: body))
 
@@ -117,6 +113,56 @@ struct CurlTransportTests {
         #expect(request.headers["content-length"] == "\(body.count)")
         #expect(request.headers["content-type"] == nil)
         #expect(request.headers["expect"] == nil)
+    }
+
+    @Test("a Content-Length given by the caller is sent once, not duplicated by libcurl")
+    func callerContentLength() async throws {
+        let server = try LoopbackHTTPServer { _ in .init(status: 200) }
+        defer { server.stop() }
+        let transport = try makeTransport()
+        defer { transport.shutdown() }
+        let body = Data("signed".utf8)
+
+        _ = try await transport.send(
+            HTTPRequest(method: "PUT", url: server.url("/k"), headers: [("Content-Length", "6")], body: body))
+
+        let request = try #require(server.requests.first)
+        #expect(request.headerNames.filter { $0 == "content-length" }.count == 1)
+        #expect(request.body == body)
+    }
+
+    @Test("8 parallel ranged GETs of 8 MiB each return exactly their ranges")
+    func parallelRangedGets() async throws {
+        let object = try randomData(count: 64 << 20)
+        let server = try LoopbackHTTPServer { request in
+            // "bytes=first-last", as S3ObjectStore sends it.
+            let bounds = request.headers["range", default: ""].dropFirst("bytes=".count).split(separator: "-")
+            guard bounds.count == 2, let first = Int(bounds[0]), let last = Int(bounds[1]) else {
+                return .init(status: 400)
+            }
+            return .init(status: 206, body: object[first...last])
+        }
+        defer { server.stop() }
+        let transport = try makeTransport()
+        defer { transport.shutdown() }
+        let part = 8 << 20
+
+        let parts = try await withThrowingTaskGroup(of: (Int, HTTPResponse).self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    let range = "bytes=\(index * part)-\((index + 1) * part - 1)"
+                    let request = HTTPRequest(method: "GET", url: server.url("/o"), headers: [("Range", range)])
+                    return (index, try await transport.send(request))
+                }
+            }
+            return try await group.reduce(into: [Int: HTTPResponse]()) { $0[$1.0] = $1.1 }
+        }
+
+        #expect(parts.count == 8)
+        for (index, response) in parts {
+            #expect(response.status == 206)
+            #expect(response.body == object[(index * part)..<((index + 1) * part)])
+        }
     }
 
     @Test("an empty PUT sends Content-Length: 0 and DELETE uses its own verb")
@@ -239,6 +285,21 @@ struct CurlTransportTests {
         guard case .connectionLost = error else {
             Issue.record("expected connectionLost, got \(String(describing: error))")
             return
+        }
+    }
+
+    @Test("a body that stalls below the low-speed limit fails with timedOut before the request timeout")
+    func stalledBody() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            // libcurl averages speed over the last 5 s: a stall right after the headers is seen soonest.
+            .init(status: 200, body: Data(count: 100_000), ending: .stallBody(afterBytes: 0))
+        }
+        defer { server.stop() }
+        let transport = try makeTransport(.init(lowSpeedLimit: 1, lowSpeedTime: .seconds(1)))
+        defer { transport.shutdown() }
+
+        await #expect(throws: HTTPTransportError.timedOut) {
+            _ = try await transport.send(HTTPRequest(method: "GET", url: server.url(), timeout: .seconds(120)))
         }
     }
 

@@ -30,6 +30,8 @@ final class LoopbackHTTPServer: Sendable {
             case complete
             /// The status line, the headers (announcing the whole body) and this many body bytes, then a close.
             case cutBody(afterBytes: Int)
+            /// The status line, the headers and this many body bytes, then silence until the server stops.
+            case stallBody(afterBytes: Int)
             /// No reply at all: the connection is reset (RST).
             case reset
         }
@@ -190,15 +192,18 @@ final class LoopbackHTTPServer: Sendable {
         var bytes = Data(head.utf8)
         if request.method != "HEAD" {
             switch reply.ending {
-            case .cutBody(let afterBytes):
+            case .cutBody(let afterBytes), .stallBody(let afterBytes):
                 bytes.append(reply.body.prefix(afterBytes))
             case .complete, .reset:
                 bytes.append(reply.body)
             }
         }
         guard write(bytes, to: connection) else { return false }
-        if case .cutBody = reply.ending { return false }
-        return true
+        switch reply.ending {
+        case .complete, .reset: return true
+        case .cutBody: return false
+        case .stallBody: return sleep(for: .seconds(3600))
+        }
     }
 
     private func write(_ data: Data, to connection: Int32) -> Bool {
