@@ -15,6 +15,10 @@ import Synchronization
 /// wakes that thread with `curl_multi_wakeup`, and suspends on a continuation until the exchange finishes, fails, is
 /// cancelled, or the transport shuts down. Connections are kept alive in the multi handle's connection cache and reused
 /// by later requests to the same host; easy handles are pooled.
+///
+/// It speaks HTTP/1.1 over `http` and `https` only, follows no redirects (a 3xx is a response), sends no
+/// `Accept`, `Expect` or `User-Agent` of its own and no `Content-Type` the caller did not give, and takes a proxy
+/// from the environment (libcurl's default) except for loopback addresses.
 public final class CurlTransport: HTTPTransport {
     /// Settings fixed for the transport's lifetime.
     public struct Configuration: Sendable {
@@ -26,11 +30,12 @@ public final class CurlTransport: HTTPTransport {
         public var maxConnectionsPerHost: Int
         /// Most connections open at once in total, and the most idle connections kept for reuse.
         public var maxTotalConnections: Int
-        /// How long establishing a connection (TCP and TLS) may take.
+        /// How long establishing a connection (TCP and TLS) may take; exceeding it fails with `.timedOut`.
         public var connectTimeout: Duration
         /// A transfer slower than this many bytes per second for `lowSpeedTime` fails with `.timedOut`.
         public var lowSpeedLimit: Int
-        /// How long a transfer may stay below `lowSpeedLimit` before it fails; detects stalled bodies.
+        /// How long a transfer may stay below `lowSpeedLimit` before it fails; detects stalled bodies. Whole seconds;
+        /// libcurl averages speed over the last 5 s, so a stall after data has flowed is noticed up to 5 s later.
         public var lowSpeedTime: Duration
 
         /// Creates a configuration; the defaults suit S3 on a LAN or the internet.
