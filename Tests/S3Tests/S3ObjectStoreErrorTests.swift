@@ -100,6 +100,16 @@ struct S3ObjectStoreErrorTests {
         #expect(transport.requests.count == 2)
     }
 
+    @Test("a CompleteMultipartUpload that keeps answering 200 with InternalError fails as a server error")
+    func completeErrorExhausted() async {
+        let transport = ScriptedTransport([.respond(HTTPResponse(status: 200, body: Self.errorBody("InternalError")))])
+        await #expect(throws: ObjectStoreError.server(status: 500, code: "InternalError")) {
+            _ = try await makeStore(transport, maxAttempts: 3).completeMultipartUpload(
+                ObjectKey("k")!, uploadID: "u", parts: [CompletedPart(partNumber: 1, etag: "\"a\"")])
+        }
+        #expect(transport.requests.count == 3)
+    }
+
     @Test("a copy that answers 200 with a non-transient Error body fails without retrying")
     func copyErrorInside200() async {
         let transport = ScriptedTransport([.respond(HTTPResponse(status: 200, body: Self.errorBody("AccessDenied")))])

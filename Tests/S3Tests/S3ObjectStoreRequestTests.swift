@@ -185,6 +185,27 @@ struct S3ObjectStoreRequestTests {
         #expect(String(decoding: r[3].body, as: UTF8.self).contains("<PartNumber>2</PartNumber><ETag>&quot;p2&quot;</ETag>"))
     }
 
+    @Test("ListMultipartUploads follows key and upload-id markers until the last page")
+    func multipartPagination() async throws {
+        let first = """
+            <ListMultipartUploadsResult><IsTruncated>true</IsTruncated><NextKeyMarker>a</NextKeyMarker>\
+            <NextUploadIdMarker>1</NextUploadIdMarker><Upload><Key>a</Key><UploadId>1</UploadId>\
+            <Initiated>2010-11-10T20:48:33.000Z</Initiated></Upload></ListMultipartUploadsResult>
+            """
+        let second = """
+            <ListMultipartUploadsResult><IsTruncated>false</IsTruncated><Upload><Key>b</Key><UploadId>2</UploadId>\
+            <Initiated>2010-11-10T20:48:33.000Z</Initiated></Upload></ListMultipartUploadsResult>
+            """
+        let transport = ScriptedTransport([
+            .respond(HTTPResponse(status: 200, body: Data(first.utf8))),
+            .respond(HTTPResponse(status: 200, body: Data(second.utf8))),
+        ])
+        let uploads = try await makeStore(transport).listMultipartUploads(prefix: "p/")
+        #expect(uploads.map(\.uploadID) == ["1", "2"])
+        #expect(transport.requests[0].url.hasSuffix("/bucket?uploads&encoding-type=url&prefix=p%2F"))
+        #expect(transport.requests[1].url.hasSuffix("&key-marker=a&upload-id-marker=1"))
+    }
+
     @Test("unsigned configurations send no Authorization header")
     func unsigned() async throws {
         let transport = ScriptedTransport(status: 200, headers: ["content-length": "0"])

@@ -247,7 +247,10 @@ public final class S3ObjectStore: ObjectStore {
         switch result {
         case .success(let etag): return etag
         case .failure(let error):
-            throw S3ErrorMapping.error(status: 200, body: error, key: source.rawValue, bucket: bucket)
+            // Retries of a transient failure reported inside a 200 ran out: that is a server error.
+            let transient = S3ErrorMapping.isRetryable(status: 200, code: error.code)
+            throw S3ErrorMapping.error(
+                status: transient ? 500 : 200, body: error, key: source.rawValue, bucket: bucket)
         }
     }
 }
