@@ -27,6 +27,8 @@ enum Daemon {
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 3)
         posix_spawn_file_actions_addclose(&actions, fds[0])
+        // Nothing else of ours leaks into the daemon: a caller reading our stdout to EOF must not wait on it.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 4)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

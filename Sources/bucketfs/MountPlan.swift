@@ -89,7 +89,8 @@ struct MountPlan {
             logger.info("stopped")
         } catch {
             let line = Self.describe(error)
-            logger.error("mount failed", metadata: ["reason": "\(line)"])
+            // In the foreground the one line on stderr says it; the log keeps it at debug.
+            logger.debug("mount failed", metadata: ["reason": "\(line)"])
             Daemon.report(line)
             throw MountFailure(line)
         }
