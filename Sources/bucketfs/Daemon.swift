@@ -28,7 +28,7 @@ enum Daemon {
         posix_spawn_file_actions_adddup2(&actions, fds[1], 3)
         posix_spawn_file_actions_addclose(&actions, fds[0])
         // Nothing else of ours leaks into the daemon: a caller reading our stdout to EOF must not wait on it.
-        posix_spawn_file_actions_addclosefrom_np(&actions, 4)
+        for fd in openDescriptors() where fd >= 4 && fd != fds[0] { posix_spawn_file_actions_addclose(&actions, fd) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -99,4 +99,11 @@ enum Daemon {
 struct MountFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The file descriptors open in this process now (from /proc/self/fd).
+private func openDescriptors() -> [Int32] {
+    // The listing's own descriptor is closed by now: keep only those still valid.
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+        .filter { fcntl($0, F_GETFD) != -1 }
 }

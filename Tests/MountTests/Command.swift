@@ -41,29 +41,62 @@ enum Command {
         _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
         timeout: Duration = .seconds(60)
     ) async throws -> CommandResult {
-        let process = Process()
-        let program = arguments[0]
-        if program.contains("/") {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = Array(arguments.dropFirst())
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = arguments  // env execs the program, so the PID we kill is the program's
-        }
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        if let directory { process.currentDirectoryURL = directory }
+        // posix_spawn and waitpid rather than Foundation's Process: a child that starts a daemon and exits at once
+        // was seen to stay "running" as a zombie under Process, hanging the test.
         let outputs = try OutputFiles()
         defer { outputs.remove() }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = outputs.stdout
-        process.standardError = outputs.stderr
+        var program = arguments[0]
+        var argv = arguments
+        if !program.contains("/") {
+            program = "/usr/bin/env"
+            argv = ["env"] + arguments
+        }
+        if let directory {
+            argv = ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", directory.path, program] + argv.dropFirst()
+            program = "/bin/sh"
+        }
+        let env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputs.base + ".out", O_WRONLY | O_TRUNC, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, outputs.base + ".err", O_WRONLY | O_TRUNC, 0)
+        for fd in openDescriptors() where fd >= 3 { posix_spawn_file_actions_addclose(&actions, fd) }
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArgs.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
         let clock = ContinuousClock()
         let start = clock.now
-        try process.run()
-        let exit = try await waitForExit(of: process, timeout: timeout)
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, program, &actions, nil, cArgs, cEnv)
+        guard rc == 0 else { throw CocoaError(.executableLoad, userInfo: [NSFilePathErrorKey: program]) }
+        let deadline = clock.now + timeout
+        var status: Int32 = 0
+        var timedOut = false
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if Task.isCancelled {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                throw CancellationError()
+            }
+            if clock.now > deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                timedOut = true
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let signaled = (status & 0x7f) != 0
+        let code = signaled ? status & 0x7f : (status >> 8) & 0xff
         return CommandResult(
-            arguments: arguments, status: process.terminationStatus,
-            wasSignaled: process.terminationReason == .uncaughtSignal, timedOut: exit == .killedAfterTimeout,
+            arguments: arguments, status: code, wasSignaled: signaled, timedOut: timedOut,
             stdout: outputs.readStdout(), stderr: outputs.readStderr(), elapsed: clock.now - start)
     }
 
@@ -125,4 +158,11 @@ private struct OutputFiles {
         try? FileManager.default.removeItem(atPath: base + ".out")
         try? FileManager.default.removeItem(atPath: base + ".err")
     }
+}
+
+/// The file descriptors open in this process now (from /proc/self/fd).
+private func openDescriptors() -> [Int32] {
+    // The listing's own descriptor is closed by now: keep only those still valid.
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+        .filter { fcntl($0, F_GETFD) != -1 }
 }
