@@ -9,9 +9,14 @@ extension MountPlan {
     func connect(logger: Logger) async throws -> (S3ObjectStore, CurlTransport) {
         let environment = ProcessInfo.processInfo.environment
         let s3 = command.s3
-        let region = CredentialSources.region(explicit: s3.region, profile: s3.profile, environment: environment)
-        let credentials =
-            s3.noSignRequest ? nil : try CredentialSources.credentials(profile: s3.profile, environment: environment)
+        let chain = CredentialChain(environment: environment)
+        let region = chain.region(explicit: s3.region, profile: s3.profile)
+        let credentials: AWSCredentials?
+        do {
+            credentials = s3.noSignRequest ? nil : try chain.credentials(profile: s3.profile)
+        } catch {
+            throw MountFailure("\(error)")
+        }
         let https = (s3.endpoint ?? "https://").lowercased().hasPrefix("https://")
         // AWS_CA_BUNDLE is for HTTPS only, as the AWS CLI uses it; plain-HTTP endpoints ignore it.
         let caBundle = s3.caBundle ?? (https ? environment["AWS_CA_BUNDLE"] : nil)
@@ -24,7 +29,10 @@ extension MountPlan {
         let store = S3ObjectStore(configuration: configuration, transport: transport, logger: Logger(label: "bucketfs.s3"))
         configuration.requestTimeout = .seconds(4)
         configuration.maxAttempts = 2
-        let probe = S3ObjectStore(configuration: configuration, transport: transport, logger: Logger(label: "bucketfs.s3"))
+        // The probe's retries are not news: its outcome is the one line the user sees.
+        var quiet = Logger(label: "bucketfs.s3")
+        quiet.logLevel = .error
+        let probe = S3ObjectStore(configuration: configuration, transport: transport, logger: quiet)
         do {
             try await probe.checkBucket()
         } catch let error as ObjectStoreError {
