@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// One foreground `bucketfs` daemon, our child, serving one mountpoint; stdout and stderr go to `logFile`.
@@ -9,6 +10,8 @@ final class Mount: Sendable {
     let logFile: URL
     /// Configured and started in `init`, before the mount is shared.
     private let process: Process
+    /// Set when `waitUntilMounted` already reported the daemon's early exit.
+    private let failedToStart = Mutex(false)
 
     init(binary: String, arguments: [String], mountpoint: URL, logFile: URL) throws {
         self.mountpoint = mountpoint
@@ -51,6 +54,7 @@ final class Mount: Sendable {
         while !MountTable.isMounted(mountpoint.path) {
             if !process.isRunning {
                 process.waitUntilExit()
+                failedToStart.withLock { $0 = true }
                 throw MountError.didNotMount(
                     "bucketfs exited with status \(process.terminationStatus) before mounting \(mountpoint.path):\n"
                         + logTail)
@@ -75,6 +79,8 @@ final class Mount: Sendable {
         let exit = try? await Command.waitForExit(of: process, timeout: .seconds(30))
         if exit == .killedAfterTimeout {
             Issue.record("bucketfs did not exit within 30 s of the unmount; killed it\n\(logTail)")
+        } else if !wasRunning, !failedToStart.withLock({ $0 }) {
+            Issue.record("bucketfs had already exited with \(process.terminationStatus) before the unmount\n\(logTail)")
         } else if wasRunning, process.terminationReason == .uncaughtSignal || process.terminationStatus != 0 {
             let how = process.terminationReason == .uncaughtSignal ? "signal" : "status"
             Issue.record("bucketfs ended with \(how) \(process.terminationStatus) after the unmount\n\(logTail)")
