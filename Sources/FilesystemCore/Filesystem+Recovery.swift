@@ -28,7 +28,7 @@ extension Filesystem {
             file.state.withLock { s in
                 s.dirty = journal.dirty
                 s.baseLimit = journal.baseSize
-                s.otherMetadata = journal.metadata.filter { !["mode", "uid", "gid", "mtime", "atime", "ctime"].contains($0.key) }
+                s.otherMetadata = journal.metadata.filter { !POSIXMetadata.names.contains($0.key) }
             }
             if let uploadID = journal.uploadID {
                 let store = self.store

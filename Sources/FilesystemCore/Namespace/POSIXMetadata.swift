@@ -11,6 +11,9 @@ public struct POSIXMetadata: Sendable, Hashable {
     public var mtime: Timestamp?
     public var atime: Timestamp?
     public var ctime: Timestamp?
+    /// The metadata names these attributes use; every other name is kept as it is on rewrites.
+    public static let names: Set<String> = ["mode", "uid", "gid", "mtime", "atime", "ctime"]
+
     /// Metadata names present but not understood (non-numeric mode, a mtime of "yesterday"), for a log line.
     public var malformed: [String] = []
 

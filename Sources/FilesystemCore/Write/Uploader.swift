@@ -97,22 +97,12 @@ struct Uploader: Sendable {
         }
     }
 
-    /// The bytes of `range` as the snapshot defines them: spool where dirty, base object where clean, else zeros.
+    /// The bytes of `range` as the snapshot defines them; clean bytes come from the base version by ranged GET.
     func bytes(of file: WritableFile, _ snapshot: UploadSnapshot, _ range: Range<UInt64>) async throws -> Data {
-        guard let base = snapshot.base else { return try await file.spool.read(range) }
-        var out = Data(capacity: range.count)
-        for segment in snapshot.dirty.segments(of: range) {
-            if segment.inSet {
-                out.append(try await file.spool.read(segment.range))
-                continue
-            }
-            let fromBase = segment.range.clamped(to: 0..<min(snapshot.baseLimit, base.size))
-            if !fromBase.isEmpty {
-                out.append(try await store.get(base.key, range: ByteRange(fromBase), ifMatch: base.etag).data)
-            }
-            let zeros = segment.range.count - fromBase.count
-            if zeros > 0 { out.append(Data(count: zeros)) }
+        let store = self.store
+        return try await file.assemble(range, dirty: snapshot.dirty, base: snapshot.base, baseLimit: snapshot.baseLimit) {
+            base, clean in
+            try await store.get(base.key, range: ByteRange(clean), ifMatch: base.etag).data
         }
-        return out
     }
 }

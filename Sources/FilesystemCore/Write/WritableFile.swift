@@ -103,17 +103,27 @@ final class WritableFile: Sendable {
         let (size, dirty, base, baseLimit) = state.withLock { ($0.size, $0.dirty, $0.base, $0.baseLimit) }
         let clipped = range.lowerBound..<min(range.upperBound, size)
         guard !clipped.isEmpty else { return Data() }
-        guard let base else { return try await spool.read(clipped) }
-        var out = Data(capacity: clipped.count)
-        for segment in dirty.segments(of: clipped) {
+        return try await assemble(clipped, dirty: dirty, base: base, baseLimit: baseLimit, readBase: readBase)
+    }
+
+    /// The bytes of `range` as `dirty`, `base` and `baseLimit` define them: spool where dirty, base object where
+    /// clean and below `baseLimit`, zeros elsewhere. Without a base the spool holds every byte. Shared by reads and
+    /// by uploads (which pass the state of the generation they carry).
+    func assemble(
+        _ range: Range<UInt64>, dirty: ByteRangeSet, base: ObjectVersion?, baseLimit: UInt64,
+        readBase: (ObjectVersion, Range<UInt64>) async throws -> Data
+    ) async throws -> Data {
+        guard let base else { return try await spool.read(range) }
+        var out = Data(capacity: range.count)
+        for segment in dirty.segments(of: range) {
             if segment.inSet {
                 out.append(try await spool.read(segment.range))
-            } else {
-                let fromBase = segment.range.clamped(to: 0..<min(baseLimit, base.size))
-                if !fromBase.isEmpty { out.append(try await readBase(base, fromBase)) }
-                let zeros = segment.range.count - fromBase.count
-                if zeros > 0 { out.append(Data(count: zeros)) }
+                continue
             }
+            let fromBase = segment.range.clamped(to: 0..<min(baseLimit, base.size))
+            if !fromBase.isEmpty { out.append(try await readBase(base, fromBase)) }
+            let zeros = segment.range.count - fromBase.count
+            if zeros > 0 { out.append(Data(count: zeros)) }
         }
         return out
     }
@@ -140,6 +150,6 @@ extension FileRecord {
 
     /// Metadata keys that are not POSIX attributes.
     var otherMetadata: [String: String] {
-        metadata.filter { !["mode", "uid", "gid", "mtime", "atime", "ctime"].contains($0.key) }
+        metadata.filter { !POSIXMetadata.names.contains($0.key) }
     }
 }
