@@ -19,7 +19,8 @@ enum Operations {
             CFUSE_wantCapability(conn, UInt32(FUSE_CAP_ATOMIC_O_TRUNC))
             CFUSE_dropCapability(conn, UInt32(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE))
             conn.pointee.max_write = 1 << 20
-            conn.pointee.max_readahead = 1 << 20
+            // Only lowers what the mount set (FUSESession.raiseKernelReadahead): keep it at that.
+            conn.pointee.max_readahead = UInt32(FUSESession.kernelReadaheadKiB << 10)
             conn.pointee.max_background = 64
             conn.pointee.congestion_threshold = 48
             if let userdata {

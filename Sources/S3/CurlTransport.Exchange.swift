@@ -170,9 +170,13 @@ extension CurlTransport {
                 return
             }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
-            let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
-            let value = String(decoding: line[(colon + 1)...], as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            // Byte-level: Foundation's trimmingCharacters went through NSString and cost more than the signing.
+            let name = String(decoding: line[..<colon].lazy.map(Self.asciiLowercased), as: UTF8.self)
+            var start = colon + 1
+            var end = line.endIndex
+            while start < end, Self.isHTTPWhitespace(line[start]) { start += 1 }
+            while end > start, Self.isHTTPWhitespace(line[end - 1]) { end -= 1 }
+            let value = String(decoding: line[start..<end], as: UTF8.self)
             responseHeaders[name] = value
             if name == "content-length", let length = Int(value), length > 0, method != "HEAD",
                 responseBody.isEmpty
@@ -180,6 +184,14 @@ extension CurlTransport {
                 // One allocation for the whole body; capped so a lying server cannot make us reserve gigabytes.
                 responseBody.reserveCapacity(min(length, 1 << 30))
             }
+        }
+
+        private static func isHTTPWhitespace(_ byte: UInt8) -> Bool {
+            byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A
+        }
+
+        private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+            byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
         }
 
         private func sendBody(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {

@@ -109,18 +109,20 @@ public struct SigV4Signer: Sendable {
 
     /// Trims a header value and folds runs of spaces into one, as SigV4 requires.
     static func normalizeHeaderValue(_ value: String) -> String {
-        var out = ""
+        // On UTF-8 bytes: only ASCII space and tab are folded, and multi-byte sequences never contain either.
+        var out: [UInt8] = []
+        out.reserveCapacity(value.utf8.count)
         var pendingSpace = false
-        for character in value.trimmingCharacters(in: .whitespaces) {
-            if character == " " || character == "\t" {
-                pendingSpace = true
+        for byte in value.utf8 {
+            if byte == 0x20 || byte == 0x09 {
+                pendingSpace = !out.isEmpty
             } else {
-                if pendingSpace { out.append(" ") }
+                if pendingSpace { out.append(0x20) }
                 pendingSpace = false
-                out.append(character)
+                out.append(byte)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The query with each name and value decoded, re-encoded (RFC 3986, `%20` for space) and sorted.
