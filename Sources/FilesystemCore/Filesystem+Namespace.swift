@@ -60,27 +60,7 @@ extension Filesystem {
 
     /// CopyObject, or for sources over 5 GiB a multipart copy (S3's limit for a single copy).
     func copyObject(_ source: FileRecord, to destination: ObjectKey, attributes: ObjectAttributes?) async throws -> String {
-        guard source.size > UploadPlan.maximumPartSize else {
-            return try await store.copy(from: source.key, to: destination, attributes: attributes, ifMatch: source.etag)
-        }
-        let attributes = attributes ?? ObjectAttributes(metadata: source.metadata, contentType: source.contentType)
-        let id = try await store.createMultipartUpload(destination, attributes: attributes)
-        do {
-            var parts: [CompletedPart] = []
-            var offset: UInt64 = 0
-            while offset < source.size {
-                let end = min(source.size, offset + UploadPlan.maximumPartSize)
-                let etag = try await store.uploadPartCopy(
-                    destination, uploadID: id, partNumber: parts.count + 1, source: source.key,
-                    range: ByteRange(offset..<end), ifMatch: source.etag)
-                parts.append(CompletedPart(partNumber: parts.count + 1, etag: etag))
-                offset = end
-            }
-            return try await store.completeMultipartUpload(destination, uploadID: id, parts: parts)
-        } catch {
-            try? await store.abortMultipartUpload(destination, uploadID: id)
-            throw error
-        }
+        try await uploader.copy(source, to: destination, attributes: attributes)
     }
 
     /// chmod/chown/utimens of a directory: its marker object carries the metadata (created if the directory was
@@ -157,6 +137,7 @@ extension Filesystem {
         var mayExistRemotely = true
         if let file = pending.file(at: path) {
             file.state.withLock { $0.deleted = true }
+            abandonStream(of: file)
             // An upload under way finishes first, so the delete below is the last word.
             while file.state.withLock({ $0.uploading }) { try await Task.sleep(for: .milliseconds(10)) }
             mayExistRemotely = file.state.withLock { $0.base != nil || $0.uploadedGeneration > 0 }

@@ -157,6 +157,7 @@ extension Filesystem {
         guard let file = open.writable, open.isWriter else { throw NamespaceError.unknownHandle(handle) }
         let end = offset + UInt64(data.count)
         guard end <= maximumObjectSize else { throw NamespaceError.fileTooLarge(path: open.path) }
+        breakStream(of: file, ifTouching: offset)
         try await file.spool.write(data, at: offset)
         let now = Timestamp.now()
         file.state.withLock { s in
@@ -166,6 +167,7 @@ extension Filesystem {
             s.posix.ctime = now
             s.touch()
         }
+        streamIfReady(file)
         return data.count
     }
 
@@ -173,6 +175,7 @@ extension Filesystem {
     /// growth reads as zeros.
     func resize(_ file: WritableFile, to size: UInt64) async throws {
         guard size <= maximumObjectSize else { throw NamespaceError.fileTooLarge(path: file.state.withLock { $0.path }) }
+        breakStream(of: file, ifTouching: size)
         try await file.spool.truncate(to: size)
         let now = Timestamp.now()
         file.state.withLock { s in
@@ -222,6 +225,7 @@ extension Filesystem {
 
     func markDeleted(_ file: WritableFile) {
         file.state.withLock { $0.deleted = true }
+        abandonStream(of: file)
         retireIfClean(file)
     }
 }

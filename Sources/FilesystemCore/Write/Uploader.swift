@@ -38,6 +38,7 @@ struct Uploader: Sendable {
 
     /// Uploads `snapshot` of `file` and returns the new object's ETag.
     func upload(_ file: WritableFile, _ snapshot: UploadSnapshot) async throws -> String {
+        if let etag = try await finishStream(file, snapshot) { return etag }
         let plan = UploadPlan.make(
             size: snapshot.size, dirty: snapshot.dirty, baseSize: snapshot.base == nil ? 0 : snapshot.baseLimit)
         switch plan {
@@ -59,7 +60,7 @@ struct Uploader: Sendable {
     {
         let key = snapshot.key
         let uploadID = try await store.createMultipartUpload(key, attributes: snapshot.attributes)
-        file.state.withLock { $0.stream = WritableFile.Stream(uploadID: uploadID, broken: true) }
+        file.state.withLock { $0.multipartID = uploadID }
         try? file.saveJournal()
         do {
             let etags = try await withThrowingTaskGroup(of: (Int, String).self) { group in
@@ -87,12 +88,12 @@ struct Uploader: Sendable {
             }
             let completed = etags.sorted { $0.key < $1.key }.map { CompletedPart(partNumber: $0.key, etag: $0.value) }
             let etag = try await store.completeMultipartUpload(key, uploadID: uploadID, parts: completed)
-            file.state.withLock { $0.stream = nil }
+            file.state.withLock { $0.multipartID = nil }
             return etag
         } catch {
             // No partial object is ever visible: an upload that cannot complete is aborted.
             try? await store.abortMultipartUpload(key, uploadID: uploadID)
-            file.state.withLock { $0.stream = nil }
+            file.state.withLock { $0.multipartID = nil }
             throw error
         }
     }

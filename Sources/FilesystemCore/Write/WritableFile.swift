@@ -8,16 +8,6 @@ import Synchronization
 /// zero. Every change bumps `generation`; an upload records the generation it carried, so a change made while an
 /// upload runs is uploaded again afterwards.
 final class WritableFile: Sendable {
-    struct Stream: Sendable {
-        var uploadID: String
-        var parts: [Int: String] = [:]
-        /// Bytes below this are in parts already sent or being sent.
-        var streamedTo: UInt64 = 0
-        var nextPart = 1
-        var inFlight = 0
-        var broken = false
-    }
-
     struct State {
         var path: String
         var key: ObjectKey
@@ -42,7 +32,10 @@ final class WritableFile: Sendable {
         var failure: String?
         var attempts = 0
         var waiters: [(generation: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
-        var stream: Stream?
+        /// The multipart upload of an upload in progress (journaled, so a crash leaves nothing to abort by hand).
+        var multipartID: String?
+        /// Parts going up while the application still writes (`Filesystem.streamIfReady`).
+        var streaming: StreamingUpload?
         var lastETag: String?
 
         var isClean: Bool { uploadedGeneration >= generation }
@@ -88,7 +81,7 @@ final class WritableFile: Sendable {
         state.withLock { s in
             SpoolJournal(
                 bucket: bucket, key: s.key.rawValue, baseETag: s.base?.etag, baseSize: s.baseLimit, size: s.size,
-                dirty: s.dirty, metadata: s.otherMetadata.merging(s.posix.metadata) { $1 }, contentType: s.contentType, uploadID: s.stream?.uploadID)
+                dirty: s.dirty, metadata: s.otherMetadata.merging(s.posix.metadata) { $1 }, contentType: s.contentType, uploadID: s.multipartID ?? s.streaming?.uploadID)
         }
     }
 
