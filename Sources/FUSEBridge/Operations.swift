@@ -110,9 +110,9 @@ enum Operations {
             let c = BridgeContext.of(req)
             let handle = FileHandleID(fi!.pointee.fh)
             dispatch(Request(raw: req!), op: "read", logger: c.logger("read", ino)) {
-                try await c.filesystem.read(handle, offset: UInt64(max(0, offset)), count: size)
-            } reply: { r, data in
-                Replies.replyData(r, data)
+                try await c.filesystem.readParts(handle, offset: UInt64(max(0, offset)), count: size)
+            } reply: { r, parts in
+                Replies.replyParts(r, parts)
             }
         }
         ops.release = { req, ino, fi in

@@ -50,5 +50,24 @@ enum Replies {
         }
     }
 
+    /// One reply gathering `parts` (fuse_reply_iov): the kernel copies straight from the cached blocks.
+    static func replyParts(_ request: Request, _ parts: [Data]) {
+        if parts.count <= 1 { return replyData(request, parts.first ?? Data()) }
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(parts.count)
+        func gather(_ index: Int) {
+            guard index < parts.count else {
+                _ = vectors.withUnsafeBufferPointer { fuse_reply_iov(request.raw, $0.baseAddress, Int32($0.count)) }
+                return
+            }
+            // Nested so that every part's bytes stay pinned until the reply is sent.
+            parts[index].withUnsafeBytes { raw in
+                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count))
+                gather(index + 1)
+            }
+        }
+        gather(0)
+    }
+
     static func replyOK(_ request: Request) { fuse_reply_err(request.raw, 0) }
 }

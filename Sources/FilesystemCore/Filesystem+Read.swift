@@ -46,19 +46,29 @@ extension Filesystem {
     /// FUSE read: up to `count` bytes at `offset` (fewer at the end of the file).
     /// - Throws: `NamespaceError.changedRemotely` (ESTALE) when the object was replaced since open.
     public func read(_ handle: FileHandleID, offset: UInt64, count: Int) async throws -> Data {
+        let parts = try await readParts(handle, offset: offset, count: count)
+        if parts.count == 1 { return parts[0] }
+        var out = Data(capacity: parts.reduce(0) { $0 + $1.count })
+        for part in parts { out.append(part) }
+        return out
+    }
+
+    /// `read` as consecutive pieces (block-cache slices), for a reply that gathers them without a copy.
+    public func readParts(_ handle: FileHandleID, offset: UInt64, count: Int) async throws -> [Data] {
         let file = try handles.file(handle)
         if let writable = file.writable {
-            return try await writable.read(offset..<(offset + UInt64(count))) { base, range in
+            let data = try await writable.read(offset..<(offset + UInt64(count))) { base, range in
                 try await blocks.read(base, range: ByteRange(range), fetch: fetcher(for: base, path: file.path))
             }
+            return [data]
         }
         let version = file.version
-        guard offset < version.size, count > 0 else { return Data() }
+        guard offset < version.size, count > 0 else { return [] }
         let fetch = fetcher(for: version, path: file.path)
         if let ahead = file.readAhead.withLock({ $0.read(offset: offset, count: UInt64(count), size: version.size) }) {
             blocks.prefetch(version, range: ByteRange(ahead), fetch: fetch)
         }
-        return try await blocks.read(version, range: ByteRange(offset: offset, count: UInt64(count)), fetch: fetch)
+        return try await blocks.readParts(version, range: ByteRange(offset: offset, count: UInt64(count)), fetch: fetch)
     }
 
     /// A ranged GET of the handle's object version; If-Match keeps versions apart.

@@ -102,27 +102,33 @@ public final class BlockCache: Sendable {
 
     /// The bytes of `range` of `version` (cut at the object's end), fetching missing blocks with `fetch`.
     public func read(_ version: ObjectVersion, range: ByteRange, fetch: @escaping Fetch) async throws -> Data {
+        let parts = try await readParts(version, range: range, fetch: fetch)
+        if parts.count == 1 { return parts[0] }
+        var out = Data(capacity: parts.reduce(0) { $0 + $1.count })
+        for part in parts { out.append(part) }
+        return out
+    }
+
+    /// The bytes of `range` as slices of cached blocks, in order, without copying them into one buffer (a FUSE
+    /// reply sends them as an iovec).
+    public func readParts(_ version: ObjectVersion, range: ByteRange, fetch: @escaping Fetch) async throws -> [Data] {
         let indices = blocks(of: version, covering: range)
-        guard !indices.isEmpty else { return Data() }
+        guard !indices.isEmpty else { return [] }
         startFetches(version, indices, fetch: fetch)
         var parts: [Data] = []
         parts.reserveCapacity(indices.count)
+        var skip = Int(range.lowerBound - indices.lowerBound * UInt64(blockSize))
+        var left = Int(min(range.upperBound, version.size) - range.lowerBound)
         for index in indices {
             try Task.checkCancellation()
-            parts.append(try await block(BlockID(version: version, index: index), fetch: fetch))
+            let block = try await block(BlockID(version: version, index: index), fetch: fetch)
+            let from = block.startIndex + min(skip, block.count)
+            skip = max(0, skip - block.count)
+            let take = min(block.endIndex - from, left)
+            if take > 0 { parts.append(from == block.startIndex && take == block.count ? block : block[from..<(from + take)]) }
+            left -= take
         }
-        let start = Int(range.lowerBound - indices.lowerBound * UInt64(blockSize))
-        let count = Int(min(range.upperBound, version.size) - range.lowerBound)
-        if parts.count == 1, start == 0, parts[0].count == count { return parts[0] }
-        var out = Data(capacity: count)
-        var skip = start
-        for part in parts {
-            let from = part.startIndex + min(skip, part.count)
-            skip = max(0, skip - part.count)
-            let take = min(part.endIndex - from, count - out.count)
-            out.append(part[from..<(from + take)])
-        }
-        return out
+        return parts
     }
 
     /// Starts fetching the missing blocks of `range` without waiting for them (readahead).

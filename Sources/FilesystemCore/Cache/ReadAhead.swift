@@ -42,8 +42,11 @@ public struct ReadAhead: Sendable, Hashable {
         var target = end + window
         if window >= alignment / 2 { target = (target + alignment - 1) / alignment * alignment }
         target = min(size, target)
-        // Top up only when less than half the window remains ahead: few large fetches, not many small ones.
-        guard prefetchedTo < end + window / 2, target > max(prefetchedTo, end) else { return nil }
+        // Top up when a whole fetch unit of the window is free (so that, at full size, GETs of one unit each keep
+        // going back to back), or for small windows when less than half remains: few large fetches, never many
+        // small ones.
+        let refill = window >= 2 * alignment ? window - alignment : window / 2
+        guard prefetchedTo < end + refill, target > max(prefetchedTo, end) else { return nil }
         // From the read itself when nothing is ahead yet, so the read and its readahead are one GET.
         let start = max(prefetchedTo, offset)
         prefetchedTo = target
