@@ -33,35 +33,48 @@ public final class BlockCache: Sendable {
 
     enum Slot {
         case loading([Waiter])
-        case ready(Data, tick: UInt64)
+        /// A ready block is a slice of its fetch run's buffer (no copy); `run` says which.
+        case ready(Data, tick: UInt64, run: UInt64)
     }
 
     struct State {
         var slots: [BlockID: Slot] = [:]
         /// Access order of ready blocks; an element is stale when its tick is not the block's current one.
         var order: Deque<(id: BlockID, tick: UInt64)> = []
+        /// Bytes held by fetch runs with at least one cached block: a run's buffer lives until its last block goes,
+        /// so it is counted whole until then (the budget is honest about memory, not just about live blocks).
         var readyBytes = 0
         var readyCount = 0
+        var runs: [UInt64: (bytes: Int, live: Int)] = [:]
+        var nextRun: UInt64 = 0
         var tick: UInt64 = 0
         var hits = 0
         var misses = 0
 
-        mutating func touch(_ id: BlockID, _ data: Data) {
+        mutating func touch(_ id: BlockID, _ data: Data, run: UInt64) {
             tick += 1
-            slots[id] = .ready(data, tick: tick)
+            slots[id] = .ready(data, tick: tick, run: run)
             order.append((id, tick))
             // Keep the lazily-pruned log within a constant factor of the live blocks.
             if order.count > 4 * max(readyCount, 64) {
-                order = Deque(order.filter { if case .ready(_, let t) = slots[$0.id] { t == $0.tick } else { false } })
+                order = Deque(order.filter { if case .ready(_, let t, _) = slots[$0.id] { t == $0.tick } else { false } })
             }
         }
 
         mutating func evict(above capacity: Int) {
             while readyBytes > capacity, let oldest = order.popFirst() {
-                guard case .ready(let data, let t) = slots[oldest.id], t == oldest.tick else { continue }
+                guard case .ready(_, let t, let run) = slots[oldest.id], t == oldest.tick else { continue }
                 slots[oldest.id] = nil
-                readyBytes -= data.count
                 readyCount -= 1
+                if var held = runs[run] {
+                    held.live -= 1
+                    if held.live == 0 {
+                        readyBytes -= held.bytes
+                        runs[run] = nil
+                    } else {
+                        runs[run] = held
+                    }
+                }
             }
         }
     }
@@ -103,7 +116,7 @@ public final class BlockCache: Sendable {
     /// The bytes of `range` of `version` (cut at the object's end), fetching missing blocks with `fetch`.
     public func read(_ version: ObjectVersion, range: ByteRange, fetch: @escaping Fetch) async throws -> Data {
         let parts = try await readParts(version, range: range, fetch: fetch)
-        if parts.count == 1 { return parts[0] }
+        if parts.count == 1, parts[0].startIndex == 0 { return parts[0] }
         var out = Data(capacity: parts.reduce(0) { $0 + $1.count })
         for part in parts { out.append(part) }
         return out
@@ -186,21 +199,28 @@ public final class BlockCache: Sendable {
         }
         var resumptions: [(Waiter, Result<Data?, any Error>)] = []
         state.withLock { s in
+            let runID = s.nextRun
+            s.nextRun += 1
+            var inserted = 0
             for index in run {
                 let id = BlockID(version: version, index: index)
                 guard case .loading(let waiters) = s.slots[id] else { continue }
                 switch result {
                 case .success(let data):
                     let from = data.startIndex + Int(index - run.lowerBound) * blockSize
-                    let block = Data(data[from..<min(from + blockSize, data.endIndex)])
-                    s.touch(id, block)
-                    s.readyBytes += block.count
+                    let block = data[from..<min(from + blockSize, data.endIndex)]
+                    s.touch(id, block, run: runID)
+                    inserted += 1
                     s.readyCount += 1
                     resumptions += waiters.map { ($0, .success(block)) }
                 case .failure(let error):
                     s.slots[id] = nil
                     resumptions += waiters.map { ($0, .failure(error)) }
                 }
+            }
+            if inserted > 0, case .success(let data) = result {
+                s.runs[runID] = (data.count, inserted)
+                s.readyBytes += data.count
             }
             s.evict(above: capacity)
         }
@@ -214,8 +234,8 @@ public final class BlockCache: Sendable {
             enum Found { case data(Data), wait, missing }
             let found = state.withLock { s -> Found in
                 switch s.slots[id] {
-                case .ready(let data, _):
-                    s.touch(id, data)
+                case .ready(let data, _, let run):
+                    s.touch(id, data, run: run)
                     return .data(data)
                 case .loading: return .wait
                 case nil: return .missing
@@ -232,7 +252,7 @@ public final class BlockCache: Sendable {
                             waiters.append(c)
                             s.slots[id] = .loading(waiters)
                             return .none
-                        case .ready(let data, _): return .some(data)
+                        case .ready(let data, _, _): return .some(data)
                         case nil: return .some(nil)
                         }
                     }
