@@ -12,6 +12,12 @@ final class Mount: Sendable {
     private let process: Process
     /// Set when `waitUntilMounted` already reported the daemon's early exit.
     private let failedToStart = Mutex(false)
+    /// Set by a test that killed the daemon on purpose: its exit is then no failure.
+    private let killedOnPurpose = Mutex(false)
+    private let reaped = Mutex(false)
+
+    /// Records that the test killed this daemon (e.g. SIGKILL to test recovery), so teardown does not flag it.
+    func expectDeath() { killedOnPurpose.withLock { $0 = true } }
 
     init(binary: String, arguments: [String], mountpoint: URL, logFile: URL) throws {
         self.mountpoint = mountpoint
@@ -69,6 +75,12 @@ final class Mount: Sendable {
     /// Unmounts (`fusermount3 -u`, retried while busy), waits up to 30 s for the daemon to exit, else SIGKILLs it
     /// and lazily unmounts. Records an issue, with the log tail, when the daemon does not exit cleanly.
     func unmountAndReap() async {
+        // A test may unmount mid-way (to check what reached the bucket); teardown then has nothing left to do.
+        let already = reaped.withLock { done -> Bool in
+            defer { done = true }
+            return done
+        }
+        guard !already else { return }
         let path = mountpoint.path
         let wasRunning = process.isRunning
         for attempt in 0..<5 where MountTable.isMounted(path) {
@@ -79,6 +91,8 @@ final class Mount: Sendable {
         let exit = try? await Command.waitForExit(of: process, timeout: .seconds(30))
         if exit == .killedAfterTimeout {
             Issue.record("bucketfs did not exit within 30 s of the unmount; killed it\n\(logTail)")
+        } else if killedOnPurpose.withLock({ $0 }) {
+            // The test killed it; only the stale mount is left to clear, below.
         } else if !wasRunning, !failedToStart.withLock({ $0 }) {
             Issue.record("bucketfs had already exited with \(process.terminationStatus) before the unmount\n\(logTail)")
         } else if wasRunning, process.terminationReason == .uncaughtSignal || process.terminationStatus != 0 {
