@@ -95,40 +95,10 @@ public final class FUSESession: Sendable {
         }
     }
 
-    /// `MAJOR:MINOR` of the newest FUSE mount at `mountpoint` (mountinfo escapes space, tab, newline and
-    /// backslash as octal).
+    /// `MAJOR:MINOR` of the newest FUSE mount at `mountpoint` (compared as given: bucketfs passes the realpath,
+    /// and URL(fileURLWithPath:) would stat(2) it, and so hang).
     static func mountDevice(of mountpoint: String) -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
-        // Compared as given (bucketfs passes the realpath): URL(fileURLWithPath:) would stat(2) it, and so hang.
-        let target = mountpoint
-        var found: String?
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard fields.count > 6, let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count,
-                fields[dash + 1].hasPrefix("fuse"), unescapeMountinfo(fields[4]) == target
-            else { continue }
-            found = String(fields[2])
-        }
-        return found
-    }
-
-    static func unescapeMountinfo(_ field: Substring) -> String {
-        var bytes: [UInt8] = []
-        var i = field.utf8.startIndex
-        let utf8 = field.utf8
-        while i < utf8.endIndex {
-            let b = utf8[i]
-            if b == UInt8(ascii: "\\"), let end = utf8.index(i, offsetBy: 4, limitedBy: utf8.endIndex),
-                let value = UInt8(String(field[utf8.index(after: i)..<end]), radix: 8)
-            {
-                bytes.append(value)
-                i = end
-            } else {
-                bytes.append(b)
-                i = utf8.index(after: i)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        MountTable.entries().last { $0.mountpoint == mountpoint && $0.fsType.hasPrefix("fuse") }?.device
     }
 
     deinit {

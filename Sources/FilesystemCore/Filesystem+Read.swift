@@ -46,11 +46,7 @@ extension Filesystem {
     /// FUSE read: up to `count` bytes at `offset` (fewer at the end of the file).
     /// - Throws: `NamespaceError.changedRemotely` (ESTALE) when the object was replaced since open.
     public func read(_ handle: FileHandleID, offset: UInt64, count: Int) async throws -> Data {
-        let parts = try await readParts(handle, offset: offset, count: count)
-        if parts.count == 1, parts[0].startIndex == 0 { return parts[0] }
-        var out = Data(capacity: parts.reduce(0) { $0 + $1.count })
-        for part in parts { out.append(part) }
-        return out
+        Data(joining: try await readParts(handle, offset: offset, count: count))
     }
 
     /// `read` as consecutive pieces (block-cache slices), for a reply that gathers them without a copy.

@@ -32,8 +32,6 @@ public struct FilesystemConfiguration: Sendable {
     /// Files uploading at once, and parts in flight at once across all files.
     public var uploadConcurrency: Int
     public var partConcurrency: Int
-    /// Whether a large file written front to back streams into its multipart upload while it is written.
-    public var streamUploads: Bool
 
     public init(
         mapping: KeyMapping = KeyMapping(prefix: ""), uid: UInt32 = 0, gid: UInt32 = 0, fileMode: UInt32 = 0o644,
@@ -41,7 +39,7 @@ public struct FilesystemConfiguration: Sendable {
         cacheMemoryBytes: Int = 256 << 20, blockSize: Int = 128 << 10, maximumReadahead: UInt64 = 64 << 20,
         attributeConcurrency: Int = 32, spoolDirectory: String? = nil, bucket: String = "bucket",
         uploadDelay: Duration = .milliseconds(300), syncOnClose: Bool = false, uploadConcurrency: Int = 16,
-        partConcurrency: Int = 8, streamUploads: Bool = true
+        partConcurrency: Int = 8
     ) {
         self.mapping = mapping
         self.uid = uid
@@ -60,7 +58,6 @@ public struct FilesystemConfiguration: Sendable {
         self.syncOnClose = syncOnClose
         self.uploadConcurrency = uploadConcurrency
         self.partConcurrency = partConcurrency
-        self.streamUploads = streamUploads
     }
 }
 

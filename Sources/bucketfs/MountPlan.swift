@@ -36,14 +36,8 @@ struct MountPlan {
         guard let real = realpath(given, nil) else { throw MountFailure("mountpoint \(given): cannot resolve") }
         let path = String(cString: real)
         free(real)
-        if let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) {
-            for line in mounts.split(separator: "\n") {
-                let fields = line.split(separator: " ")
-                guard fields.count > 4 else { continue }
-                // mountinfo(5) escapes spaces and other bytes as \ooo.
-                let point = fields[4].replacingOccurrences(of: "\\040", with: " ")
-                if point == path { throw MountFailure("\(path) is already a mount point") }
-            }
+        if MountTable.entries().contains(where: { $0.mountpoint == path }) {
+            throw MountFailure("\(path) is already a mount point")
         }
         return path
     }

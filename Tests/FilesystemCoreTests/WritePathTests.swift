@@ -7,6 +7,14 @@ import Testing
 struct WritePathTests {
     let caller = Caller(uid: 1000, gid: 1000)
 
+    /// A writable filesystem over a fresh in-memory store, uploading as soon as a file is closed.
+    func writableFilesystem() -> (Filesystem, InMemoryObjectStore) {
+        makeFilesystem {
+            $0.spoolDirectory = NSTemporaryDirectory()
+            $0.uploadDelay = .zero
+        }
+    }
+
     /// Writes `data` into a new file `name` at the root in `chunk`-sized writes; returns the open handle.
     func createAndWrite(_ fs: Filesystem, _ name: String, _ data: Data, chunk: Int = 1 << 20) async throws
         -> FileHandleID
@@ -28,7 +36,7 @@ struct WritePathTests {
 
     @Test("a large file written front to back streams parts while open, and completes only after close")
     func streamsWhileWriting() async throws {
-        let (fs, store) = makeFilesystem { $0.spoolDirectory = NSTemporaryDirectory(); $0.uploadDelay = .zero }
+        let (fs, store) = writableFilesystem()
         let data = pattern(45 << 20, seed: 7)
         let handle = try await createAndWrite(fs, "big.bin", data)
         try await eventually("parts go up before close") { store.count(.uploadPart) >= 4 }
@@ -45,7 +53,7 @@ struct WritePathTests {
 
     @Test("a write below the streamed prefix abandons the stream; the file uploads whole and exact")
     func rewriteBreaksStream() async throws {
-        let (fs, store) = makeFilesystem { $0.spoolDirectory = NSTemporaryDirectory(); $0.uploadDelay = .zero }
+        let (fs, store) = writableFilesystem()
         var data = pattern(40 << 20, seed: 8)
         let handle = try await createAndWrite(fs, "zip.bin", data)
         try await eventually("parts go up before close") { store.count(.uploadPart) >= 2 }
@@ -60,7 +68,7 @@ struct WritePathTests {
 
     @Test("unlinking a file while it streams aborts its upload and leaves no object")
     func unlinkWhileStreaming() async throws {
-        let (fs, store) = makeFilesystem { $0.spoolDirectory = NSTemporaryDirectory(); $0.uploadDelay = .zero }
+        let (fs, store) = writableFilesystem()
         let handle = try await createAndWrite(fs, "gone.bin", pattern(40 << 20, seed: 10))
         try await eventually("parts go up before close") { store.count(.uploadPart) >= 2 }
         try await fs.unlink("gone.bin", in: .root)
@@ -72,7 +80,7 @@ struct WritePathTests {
 
     @Test("a 1 MiB edit in the middle of a 64 MiB object uploads at most two parts' worth of bytes")
     func smallEditOfLargeObject() async throws {
-        let (fs, store) = makeFilesystem { $0.spoolDirectory = NSTemporaryDirectory(); $0.uploadDelay = .zero }
+        let (fs, store) = writableFilesystem()
         var data = pattern(64 << 20, seed: 11)
         store.seed("large.bin", data)
         let ino = try await fs.walk("large.bin").inode
@@ -90,7 +98,7 @@ struct WritePathTests {
 
     @Test("creating 1,000 small files costs at most 1.1 requests per file")
     func smallFilesCost() async throws {
-        let (fs, store) = makeFilesystem { $0.spoolDirectory = NSTemporaryDirectory(); $0.uploadDelay = .zero }
+        let (fs, store) = writableFilesystem()
         _ = try await fs.names("")  // the kernel lists the (empty) target directory first, as tar's mkdir does
         store.resetCounts()
         for i in 0..<1000 {

@@ -115,11 +115,7 @@ public final class BlockCache: Sendable {
 
     /// The bytes of `range` of `version` (cut at the object's end), fetching missing blocks with `fetch`.
     public func read(_ version: ObjectVersion, range: ByteRange, fetch: @escaping Fetch) async throws -> Data {
-        let parts = try await readParts(version, range: range, fetch: fetch)
-        if parts.count == 1, parts[0].startIndex == 0 { return parts[0] }
-        var out = Data(capacity: parts.reduce(0) { $0 + $1.count })
-        for part in parts { out.append(part) }
-        return out
+        Data(joining: try await readParts(version, range: range, fetch: fetch))
     }
 
     /// The bytes of `range` as slices of cached blocks, in order, without copying them into one buffer (a FUSE
@@ -261,5 +257,17 @@ public final class BlockCache: Sendable {
                 if let data { return data }
             }
         }
+    }
+}
+
+extension Data {
+    /// `parts` as one buffer, zero-based; a lone zero-based part is returned as is.
+    init(joining parts: [Data]) {
+        if parts.count == 1, parts[0].startIndex == 0 {
+            self = parts[0]
+            return
+        }
+        self.init(capacity: parts.reduce(0) { $0 + $1.count })
+        for part in parts { append(part) }
     }
 }

@@ -38,7 +38,7 @@ extension Filesystem {
     func streamIfReady(_ file: WritableFile) {
         let store = self.store
         let claims = file.state.withLock { s -> [(number: Int, range: Range<UInt64>, stream: StreamingUpload)] in
-            guard s.base == nil, !s.exclusive, !s.deleted, s.writers > 0, configuration.streamUploads else { return [] }
+            guard s.base == nil, !s.exclusive, !s.deleted, s.writers > 0 else { return [] }
             if s.streaming == nil {
                 // Not worth a multipart upload before two parts are written: most files are small.
                 guard s.dirty.contains(0..<(2 * UploadPlan.streamingPartSize(1))) else { return [] }
@@ -100,7 +100,7 @@ extension Filesystem {
         }
     }
 
-    /// Breaks the stream of `file` if `range` (about to be written or cut) reaches below what was streamed.
+    /// Breaks the stream of `file` if `offset` (where a write starts, or a truncate cuts) is below what was streamed.
     func breakStream(of file: WritableFile, ifTouching offset: UInt64) {
         file.state.withLock { s in
             guard var stream = s.streaming, !stream.broken, offset < stream.streamedTo else { return }
@@ -187,31 +187,6 @@ extension Uploader {
         } catch {
             file.state.withLock { $0.streaming = nil }
             try? await store.abortMultipartUpload(key, uploadID: uploadID)
-            throw error
-        }
-    }
-
-    /// CopyObject, or for sources over 5 GiB a multipart copy (S3's limit for a single copy).
-    func copy(_ source: FileRecord, to destination: ObjectKey, attributes: ObjectAttributes?) async throws -> String {
-        guard source.size > UploadPlan.maximumPartSize else {
-            return try await store.copy(from: source.key, to: destination, attributes: attributes, ifMatch: source.etag)
-        }
-        let attributes = attributes ?? ObjectAttributes(metadata: source.metadata, contentType: source.contentType)
-        let id = try await store.createMultipartUpload(destination, attributes: attributes)
-        do {
-            var parts: [CompletedPart] = []
-            var offset: UInt64 = 0
-            while offset < source.size {
-                let end = min(source.size, offset + UploadPlan.maximumPartSize)
-                let etag = try await store.uploadPartCopy(
-                    destination, uploadID: id, partNumber: parts.count + 1, source: source.key,
-                    range: ByteRange(offset..<end), ifMatch: source.etag)
-                parts.append(CompletedPart(partNumber: parts.count + 1, etag: etag))
-                offset = end
-            }
-            return try await store.completeMultipartUpload(destination, uploadID: id, parts: parts)
-        } catch {
-            try? await store.abortMultipartUpload(destination, uploadID: id)
             throw error
         }
     }

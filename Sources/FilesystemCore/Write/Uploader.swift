@@ -1,4 +1,3 @@
-import Logging
 import Synchronization
 import Foundation
 import Logging
@@ -94,6 +93,31 @@ struct Uploader: Sendable {
             // No partial object is ever visible: an upload that cannot complete is aborted.
             try? await store.abortMultipartUpload(key, uploadID: uploadID)
             file.state.withLock { $0.multipartID = nil }
+            throw error
+        }
+    }
+
+    /// CopyObject, or for sources over 5 GiB a multipart copy (S3's limit for a single copy).
+    func copy(_ source: FileRecord, to destination: ObjectKey, attributes: ObjectAttributes?) async throws -> String {
+        guard source.size > UploadPlan.maximumPartSize else {
+            return try await store.copy(from: source.key, to: destination, attributes: attributes, ifMatch: source.etag)
+        }
+        let attributes = attributes ?? ObjectAttributes(metadata: source.metadata, contentType: source.contentType)
+        let id = try await store.createMultipartUpload(destination, attributes: attributes)
+        do {
+            var parts: [CompletedPart] = []
+            var offset: UInt64 = 0
+            while offset < source.size {
+                let end = min(source.size, offset + UploadPlan.maximumPartSize)
+                let etag = try await store.uploadPartCopy(
+                    destination, uploadID: id, partNumber: parts.count + 1, source: source.key,
+                    range: ByteRange(offset..<end), ifMatch: source.etag)
+                parts.append(CompletedPart(partNumber: parts.count + 1, etag: etag))
+                offset = end
+            }
+            return try await store.completeMultipartUpload(destination, uploadID: id, parts: parts)
+        } catch {
+            try? await store.abortMultipartUpload(destination, uploadID: id)
             throw error
         }
     }
