@@ -40,6 +40,24 @@ struct ReadPathTests {
         #expect(store.count(.get) <= 12)
     }
 
+    @Test("a sequential read whose kernel requests arrive out of order still costs a few large GETs")
+    func outOfOrderSequentialRequestCount() async throws {
+        let (fs, store) = makeFilesystem()
+        let data = pattern(64 << 20)
+        store.seed("big", data)
+        let file = try await fs.walk("big")
+        let opened = try await fs.open(file.inode, writable: false)
+        store.resetCounts()
+        // The kernel's 4 MiB readahead as four 1 MiB requests, each group served last-first (the worst order).
+        for group in stride(from: 0, to: 64 << 20, by: 4 << 20) {
+            for offset in stride(from: group + (3 << 20), through: group, by: -(1 << 20)) {
+                let got = try await fs.read(opened.handle, offset: UInt64(offset), count: 1 << 20)
+                #expect(got == data[offset..<(offset + (1 << 20))])
+            }
+        }
+        #expect(store.count(.get) <= 12)
+    }
+
     @Test("four readers of the same file at once cause the GETs of one")
     func sharedFetches() async throws {
         let store = InMemoryObjectStore(delay: .milliseconds(2))

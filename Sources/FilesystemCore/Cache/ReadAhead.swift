@@ -25,8 +25,9 @@ public struct ReadAhead: Sendable, Hashable {
     /// (which may include the read's own bytes, so that they travel in the same GET), if any.
     public mutating func read(offset: UInt64, count: UInt64, size: UInt64) -> Range<UInt64>? {
         let end = min(offset + count, size)
-        // Async reads may arrive slightly out of order: anything near the last end counts as sequential.
-        let slack = max(window, 1 << 20)
+        // Async reads arrive out of order (the kernel keeps several of its readahead requests in flight on different
+        // threads): anything within a window or a fetch unit of the furthest end reached counts as sequential.
+        let slack = max(window, alignment)
         let sequential = offset + slack >= lastEnd && offset <= lastEnd + slack
         if sequential {
             sequentialReads += 1
