@@ -1,5 +1,4 @@
 import Synchronization
-import Logging
 import Foundation
 import ObjectStorage
 
@@ -72,9 +71,7 @@ extension Filesystem {
     func fetcher(for version: ObjectVersion, path: String) -> BlockCache.Fetch {
         let store = self.store
         let cache = self.cache
-        let logger = self.logger
         return { range in
-            logger.trace("ranged GET", metadata: ["s3.key": "\(version.key)", "range": "\(range)"])
             do {
                 return try await store.get(version.key, range: range, ifMatch: version.etag).data
             } catch ObjectStoreError.preconditionFailed {

@@ -19,12 +19,11 @@ struct ReadPathTests {
         let (fs, store) = makeFilesystem()
         let data = pattern(16 << 20)
         store.seed("r", data)
-        let file = try await fs.walk("r")
-        let opened = try await fs.open(file.inode, writable: false)
+        let handle = try await fs.openForReading("r")
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<50 {
             let offset = Int.random(in: 0..<(data.count - 4096), using: &generator)
-            let got = try await fs.read(opened.handle, offset: UInt64(offset), count: 4096)
+            let got = try await fs.read(handle, offset: UInt64(offset), count: 4096)
             #expect(got == data[offset..<(offset + 4096)])
         }
         // Each 4 KiB random read touches at most two 128 KiB blocks, and no readahead starts.
@@ -45,13 +44,12 @@ struct ReadPathTests {
         let (fs, store) = makeFilesystem()
         let data = pattern(64 << 20)
         store.seed("big", data)
-        let file = try await fs.walk("big")
-        let opened = try await fs.open(file.inode, writable: false)
+        let handle = try await fs.openForReading("big")
         store.resetCounts()
         // The kernel's 4 MiB readahead as four 1 MiB requests, each group served last-first (the worst order).
         for group in stride(from: 0, to: 64 << 20, by: 4 << 20) {
             for offset in stride(from: group + (3 << 20), through: group, by: -(1 << 20)) {
-                let got = try await fs.read(opened.handle, offset: UInt64(offset), count: 1 << 20)
+                let got = try await fs.read(handle, offset: UInt64(offset), count: 1 << 20)
                 #expect(got == data[offset..<(offset + (1 << 20))])
             }
         }
@@ -78,12 +76,11 @@ struct ReadPathTests {
     func replacedObject() async throws {
         let (fs, store) = makeFilesystem()
         store.seed("v", pattern(32 << 20, seed: 1))
-        let file = try await fs.walk("v")
-        let opened = try await fs.open(file.inode, writable: false)
-        _ = try await fs.read(opened.handle, offset: 0, count: 4096)
+        let handle = try await fs.openForReading("v")
+        _ = try await fs.read(handle, offset: 0, count: 4096)
         store.seed("v", pattern(32 << 20, seed: 2))
         await #expect(throws: NamespaceError.changedRemotely(key: "v")) {
-            _ = try await fs.read(opened.handle, offset: 24 << 20, count: 4096)
+            _ = try await fs.read(handle, offset: 24 << 20, count: 4096)
         }
         #expect(NamespaceError.changedRemotely(key: "v").errno == .staleNFSFileHandle)
     }

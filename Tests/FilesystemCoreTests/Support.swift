@@ -56,17 +56,21 @@ extension Filesystem {
         return out.filter { $0 != "." && $0 != ".." }
     }
 
+    /// A read-only handle on the file at `path`.
+    func openForReading(_ path: String) async throws -> FileHandleID {
+        try await open(try await walk(path).inode, writable: false).handle
+    }
+
     /// Reads a whole file through open/read/release in `chunk`-sized reads.
     func contents(_ path: String, chunk: Int = 128 << 10) async throws -> Data {
-        let attributes = try await walk(path)
-        let opened = try await open(attributes.inode, writable: false)
+        let handle = try await openForReading(path)
         var out = Data()
         while true {
-            let data = try await read(opened.handle, offset: UInt64(out.count), count: chunk)
+            let data = try await read(handle, offset: UInt64(out.count), count: chunk)
             if data.isEmpty { break }
             out.append(data)
         }
-        try await release(opened.handle)
+        try await release(handle)
         return out
     }
 }

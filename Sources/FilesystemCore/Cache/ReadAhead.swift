@@ -9,7 +9,6 @@ public struct ReadAhead: Sendable, Hashable {
     private(set) var window: UInt64 = 0
     private var lastEnd: UInt64 = 0
     private var prefetchedTo: UInt64 = 0
-    private var sequentialReads = 0
 
     /// Readahead ends are rounded up to multiples of this (the largest single fetch) once the window is that
     /// large, so that steady-state GETs are whole, aligned fetch units.
@@ -30,11 +29,9 @@ public struct ReadAhead: Sendable, Hashable {
         let slack = max(window, alignment)
         let sequential = offset + slack >= lastEnd && offset <= lastEnd + slack
         if sequential {
-            sequentialReads += 1
             // Quadrupling reaches the largest window within three reads: few small GETs at the start of a file.
             window = window == 0 ? initialWindow : min(window * 4, maximumWindow)
         } else {
-            sequentialReads = 0
             window = 0
             prefetchedTo = end
         }

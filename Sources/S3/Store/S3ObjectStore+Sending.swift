@@ -43,11 +43,18 @@ extension S3ObjectStore {
                     bytesSent: call.body.count, bytesReceived: response.body.count)
                 logger.debug(
                     "s3 request",
-                    metadata: [
-                        "s3.op": "\(call.operation)", "s3.key": "\(keyLabel)", "http.method": "\(call.method)",
-                        "http.status": "\(response.status)", "attempt": "\(attempt)",
-                        "duration_ms": "\(Self.milliseconds(since: started))",
-                    ])
+                    metadata: {
+                        var metadata: Logger.Metadata = [
+                            "s3.op": "\(call.operation)", "s3.key": "\(keyLabel)", "http.method": "\(call.method)",
+                            "http.status": "\(response.status)", "attempt": "\(attempt)",
+                            "duration_ms": "\(Self.milliseconds(since: started))",
+                        ]
+                        // Which bytes a ranged GET asked for: how readahead's fetch pattern is seen in a log.
+                        if let range = call.headers.first(where: { $0.name == "Range" }) {
+                            metadata["http.range"] = "\(range.value)"
+                        }
+                        return metadata
+                    }())
                 let embedded = response.status == 200 ? call.embeddedErrorCode?(response.body) : nil
                 if response.status == 200, embedded == nil { return response }
                 let code = embedded ?? (response.status >= 500 ? S3XML.error(from: response.body)?.code : nil)
