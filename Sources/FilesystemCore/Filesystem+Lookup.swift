@@ -33,6 +33,7 @@ extension Filesystem {
     /// What `path` is now: from the entry cache, from a fresh listing of its parent, or from the store.
     func resolve(_ path: String) async throws -> NamespaceCache.Entry {
         if path.isEmpty { return .directory }
+        if KeyMapping.isReserved(path) { return .absent }
         // Read-your-writes: a file written here is what this mount shows, uploaded or not.
         if let file = pending.file(at: path) { return .file(file.record()) }
         if let entry = cache.entry(path) { return entry }
@@ -108,7 +109,9 @@ extension Filesystem {
         let store = self.store
         let listing = try await listings.value(for: path) { [weak self] in
             let page = try await store.listAll(prefix: prefix, delimiter: "/")
-            return DirectoryListing.build(from: page, prefix: prefix) { key, reason in self?.hide(key, because: reason) }
+            var listing = DirectoryListing.build(from: page, prefix: prefix) { key, reason in self?.hide(key, because: reason) }
+            if path.isEmpty { listing.remove(KeyMapping.reservedName) }
+            return listing
         }
         let unknown = cache.storeListing(listing, for: path) { mapping.path(of: $0, in: path) }
         prefetchRecords(unknown.map { String($0.key.rawValue.dropFirst(prefix.count)) }, in: path)

@@ -169,9 +169,9 @@ extension Filesystem {
         return fileAttributes(inodes.lookedUp(path, kind: .symlink), record)
     }
 
-    /// FUSE rename of a file or symlink: a pending file that never reached the bucket just changes its key; anything
-    /// else is CopyObject then DeleteObject, metadata kept. Directories are refused with EXDEV, which makes mv(1)
-    /// fall back to copying.
+    /// FUSE rename. A file or symlink: a pending file that never reached the bucket just changes its key; anything
+    /// else is CopyObject then DeleteObject, metadata kept. A directory: every key below moves server-side
+    /// (`renameDirectory`), crash-safe through an intent recorded in the bucket.
     public func rename(
         _ name: String, in parent: InodeNumber, to newName: String, in newParent: InodeNumber, noReplace: Bool,
         exchange: Bool
@@ -189,7 +189,17 @@ extension Filesystem {
         if noReplace, target != .absent { throw NamespaceError.exists(path: to) }
         switch source {
         case .absent: throw NamespaceError.noEntry(path: from)
-        case .directory: throw NamespaceError.crossDevice(path: from)
+        case .directory:
+            defer {
+                // Whatever happened, nothing cached about either tree is trusted any more.
+                cache.invalidateTree(from)
+                cache.invalidateTree(to)
+                cache.invalidateListing(fromParent)
+                cache.invalidateListing(toParent)
+            }
+            try await renameDirectory(from: from, to: to, target: target)
+            inodes.move(from, to: to)
+            return
         case .file: break
         }
         if target == .directory { throw NamespaceError.isADirectory(path: to) }
@@ -203,6 +213,10 @@ extension Filesystem {
             guard case .file(let current) = try await resolve(from) else { throw NamespaceError.noEntry(path: from) }
             let etag = try await copyObject(current, to: toKey, attributes: nil)
             try await store.delete(current.key)
+            relocateOpenHandles([
+                ObjectVersion(key: current.key, etag: current.etag, size: current.size):
+                    ObjectVersion(key: toKey, etag: etag, size: current.size)
+            ])
             record = current
             record.key = toKey
             record.etag = etag

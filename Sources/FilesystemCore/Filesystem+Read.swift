@@ -71,9 +71,13 @@ extension Filesystem {
     func fetcher(for version: ObjectVersion, path: String) -> BlockCache.Fetch {
         let store = self.store
         let cache = self.cache
-        return { range in
+        return { [self] range in
             do {
                 return try await store.get(version.key, range: range, ifMatch: version.etag).data
+            } catch ObjectStoreError.notFound {
+                // Renamed (with its directory, or alone) while this handle was open: read it where it is now.
+                guard let moved = relocations.withLock({ $0[version] }) else { throw ObjectStoreError.notFound(key: version.key.rawValue) }
+                return try await store.get(moved.key, range: range, ifMatch: moved.etag).data
             } catch ObjectStoreError.preconditionFailed {
                 cache.invalidate(path)
                 throw NamespaceError.changedRemotely(key: version.key.rawValue)

@@ -5,8 +5,9 @@ import Synchronization
 
 extension Filesystem {
     /// Uploads what a previous daemon spooled for this bucket but did not upload (it was killed, or the machine
-    /// stopped): every journal in the spool folder whose bucket matches becomes a pending file again.
-    public func recoverSpool() {
+    /// stopped): every journal in the spool folder whose bucket matches becomes a pending file again. A file whose
+    /// directory a finished interrupted rename moved (`renamed`, key prefixes) goes up under its new key.
+    public func recoverSpool(renamed: [(from: String, to: String)] = []) {
         guard let directory = configuration.spoolDirectory,
             let names = try? FileManager.default.contentsOfDirectory(atPath: directory)
         else { return }
@@ -14,7 +15,7 @@ extension Filesystem {
             let id = String(name.dropLast(5))
             let journalPath = "\(directory)/\(name)"
             guard let journal = SpoolJournal.load(from: journalPath), journal.bucket == configuration.bucket,
-                let key = ObjectKey(journal.key),
+                let key = ObjectKey(Self.renamedKey(journal.key, renamed)),
                 let spool = try? SpoolFile(path: "\(directory)/\(id).data", create: false)
             else { continue }
             let prefix = configuration.mapping.prefix
@@ -38,5 +39,11 @@ extension Filesystem {
             pending.insert(file, at: path)
             scheduleUpload(file, after: .zero)
         }
+    }
+
+    /// `key` with the first renamed prefix it lies under replaced by its new name.
+    static func renamedKey(_ key: String, _ renamed: [(from: String, to: String)]) -> String {
+        guard let move = renamed.first(where: { key.hasPrefix($0.from) }) else { return key }
+        return move.to + key.dropFirst(move.from.count)
     }
 }

@@ -39,6 +39,10 @@ extension Filesystem {
                     s.scheduled = false
                     return .finished
                 }
+                if s.held {
+                    s.scheduled = false  // the directory rename schedules again
+                    return .waitForClose
+                }
                 if s.writers > 0, s.urgentGeneration <= s.uploadedGeneration {
                     s.scheduled = false  // release() schedules again
                     return .waitForClose

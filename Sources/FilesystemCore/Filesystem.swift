@@ -77,6 +77,8 @@ public final class Filesystem: Sendable {
     let attributeLimit: ConcurrencyLimit
     let handles = HandleTable()
     let hiddenKeys = Mutex<Set<String>>([])
+    /// Object versions that open read handles hold and a directory rename moved: where their bytes are now.
+    let relocations = Mutex<[ObjectVersion: ObjectVersion]>([:])
     /// The object version each inode was last opened at, to tell the kernel when its page cache is still good.
     let lastOpenedVersions = Mutex<[InodeNumber: ObjectVersion]>([:])
     let pending = PendingFiles()

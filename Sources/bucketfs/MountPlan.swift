@@ -60,7 +60,8 @@ struct MountPlan {
             let (store, transport) = try await connect(logger: logger)
             let filesystem = Filesystem(
                 store: store, configuration: try filesystemConfiguration(), logger: Logger(label: "bucketfs.core"))
-            filesystem.recoverSpool()
+            let renamed = await filesystem.finishInterruptedRenames()
+            filesystem.recoverSpool(renamed: renamed)
             var options = ["fsname=bucketfs:\(bucket)", "subtype=bucketfs", "default_permissions"]
             options += try MountOptionList(command.process.mountOptions).kernel.filter { $0 != "rw" }
             if command.presentation.readOnly, !options.contains("ro") { options.append("ro") }

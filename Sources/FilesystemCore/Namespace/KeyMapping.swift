@@ -23,8 +23,10 @@ public struct KeyMapping: Sendable, Hashable {
     }
 
     /// The key of the file (or symlink) at `path`.
-    /// - Throws: `NamespaceError.nameTooLong` when the key would exceed S3's 1,024 bytes.
+    /// - Throws: `NamespaceError.nameTooLong` when the key would exceed S3's 1,024 bytes, `.reserved` for
+    ///   `.bucketfs` at the root.
     public func fileKey(_ path: String) throws(NamespaceError) -> ObjectKey {
+        guard !Self.isReserved(path) else { throw .reserved(path: path) }
         guard let key = ObjectKey(prefix + path) else { throw .nameTooLong(path: path) }
         return key
     }
@@ -36,6 +38,7 @@ public struct KeyMapping: Sendable, Hashable {
 
     /// The key of the directory marker at `path`.
     public func markerKey(_ path: String) throws(NamespaceError) -> ObjectKey {
+        guard !Self.isReserved(path) else { throw .reserved(path: path) }
         guard !path.isEmpty, let key = ObjectKey(prefix + path + "/") else { throw .nameTooLong(path: path) }
         return key
     }

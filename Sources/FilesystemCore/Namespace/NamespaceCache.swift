@@ -120,6 +120,15 @@ public final class NamespaceCache: Sendable {
         }
     }
 
+    /// Forgets `path` and everything cached below it (a directory rename).
+    public func invalidateTree(_ path: String) {
+        let below = path + "/"
+        state.withLock { s in
+            s.entries = s.entries.filter { $0.key != path && !$0.key.hasPrefix(below) }
+            s.listings = s.listings.filter { $0.key != path && !$0.key.hasPrefix(below) }
+        }
+    }
+
     /// Forgets the listing of the directory at `path` (a child was added or removed).
     public func invalidateListing(_ path: String) {
         _ = state.withLock { $0.listings.removeValue(forKey: path) }

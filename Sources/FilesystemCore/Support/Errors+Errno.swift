@@ -27,7 +27,7 @@ extension NamespaceError: ErrnoConvertible {
         case .symlinkTooLong: .fileNameTooLong
         case .permissionDenied: .permissionDenied
         case .fileTooLarge: .fileTooLarge  // S3 objects are at most 5 TiB
-        case .crossDevice: .improperLink  // EXDEV: mv(1) then copies and deletes
+        case .reserved: .notPermitted  // .bucketfs at the mount root holds rename intents
         }
     }
 }

@@ -21,8 +21,8 @@ public enum NamespaceError: Error, Sendable, Hashable {
     case symlinkTooLong(path: String)
     case permissionDenied(path: String)
     case fileTooLarge(path: String)
-    /// rename(2) of a directory, which S3 cannot do atomically.
-    case crossDevice(path: String)
+    /// The name bucketfs keeps for itself at the mount root (`.bucketfs`).
+    case reserved(path: String)
 }
 
 /// Why moving data to or from the store failed.

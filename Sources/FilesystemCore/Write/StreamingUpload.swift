@@ -38,7 +38,7 @@ extension Filesystem {
     func streamIfReady(_ file: WritableFile) {
         let store = self.store
         let claims = file.state.withLock { s -> [(number: Int, range: Range<UInt64>, stream: StreamingUpload)] in
-            guard s.base == nil, !s.exclusive, !s.deleted, s.writers > 0 else { return [] }
+            guard s.base == nil, !s.exclusive, !s.deleted, !s.held, s.writers > 0 else { return [] }
             if s.streaming == nil {
                 // Not worth a multipart upload before two parts are written: most files are small.
                 guard s.dirty.contains(0..<(2 * UploadPlan.streamingPartSize(1))) else { return [] }

@@ -28,6 +28,8 @@ final class WritableFile: Sendable {
         var uploading = false
         var scheduled = false
         var deleted = false
+        /// Set while a directory rename moves this file's key: no upload or stream part starts.
+        var held = false
         var exclusive = false
         var failure: String?
         var attempts = 0
