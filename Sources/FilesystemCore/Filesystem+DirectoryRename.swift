@@ -66,6 +66,7 @@ extension Filesystem {
             throw error
         }
         rekey(held, from: from, to: to, moved: moved)
+        await deleteIndexes(under: from)
         try await store.delete(intentKey)
         relocateOpenHandles(moved)
         directoryMetadata.withLock { meta in

@@ -107,34 +107,47 @@ extension Filesystem {
         let mapping = configuration.mapping
         let prefix = mapping.directoryPrefix(path)
         let store = self.store
-        let listing = try await listings.value(for: path) { [weak self] in
+        return try await listings.value(for: path) { [weak self] in
             let page = try await store.listAll(prefix: prefix, delimiter: "/")
             var listing = DirectoryListing.build(from: page, prefix: prefix) { key, reason in self?.hide(key, because: reason) }
             if path.isEmpty { listing.remove(KeyMapping.reservedName) }
+            guard let self else { return listing }
+            // Once per listing, shared by everyone waiting for it: what the cache and the index do not vouch for
+            // costs a HEAD; if any did, the index is rewritten once they are all in.
+            let unknown = cache.storeListing(listing, for: path) { mapping.path(of: $0, in: path) }
+            let left = await applyIndex(unknown, in: path)
+            let names = left.map { String($0.key.rawValue.dropFirst(prefix.count)) }
+            prefetchRecords(names, in: path) { [weak self, listing] in
+                guard let self, !configuration.readOnly else { return }
+                await writeIndex(path, listing: listing)
+            }
             return listing
         }
-        let unknown = cache.storeListing(listing, for: path) { mapping.path(of: $0, in: path) }
-        prefetchRecords(unknown.map { String($0.key.rawValue.dropFirst(prefix.count)) }, in: path)
-        return listing
     }
 
     /// Fetches, in the background and at most `attributeConcurrency` at a time, the HEAD records of `names` in the
-    /// directory at `path`, so that the stat calls that follow a readdir find them ready.
-    func prefetchRecords(_ names: [String], in path: String) {
+    /// directory at `path`, so that the stat calls that follow a readdir find them ready; then runs `done`.
+    func prefetchRecords(_ names: [String], in path: String, then done: (@Sendable () async -> Void)? = nil) {
         guard !names.isEmpty else { return }
         let mapping = configuration.mapping
         let next = WorkQueueCursor()
         let workers = min(configuration.attributeConcurrency, names.count)
-        for _ in 0..<workers {
-            Task { [weak self] in
-                while let self {
-                    let i = next.take()
-                    guard i < names.count else { return }
-                    let child = mapping.path(of: names[i], in: path)
-                    if cache.entry(child) != nil { continue }
-                    _ = try? await fileRecord(child)
+        Task { [weak self] in
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<workers {
+                    group.addTask { [weak self] in
+                        while let self {
+                            let i = next.take()
+                            guard i < names.count else { return }
+                            let child = mapping.path(of: names[i], in: path)
+                            if cache.entry(child) != nil { continue }
+                            _ = try? await fileRecord(child)
+                        }
+                    }
                 }
             }
+            guard self != nil else { return }
+            await done?()
         }
     }
 

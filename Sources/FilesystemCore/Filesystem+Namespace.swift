@@ -55,6 +55,7 @@ extension Filesystem {
         updated.posix = posix
         updated.metadata = attributes.metadata
         cache.store(.file(updated), for: path)
+        noteWritten(path, etag: etag)
         return fileAttributes(ino, updated)
     }
 
@@ -113,6 +114,7 @@ extension Filesystem {
         let children = page.objects.filter { $0.key.rawValue != prefix }.count + page.commonPrefixes.count
         guard children == 0 else { throw NamespaceError.notEmpty(path: path) }
         try await store.delete(try configuration.mapping.markerKey(path))
+        await deleteIndex(path)
         forgetPath(path, parent: parentPath, name: name)
     }
 
@@ -165,6 +167,7 @@ extension Filesystem {
             key: key, kind: .symlink, size: UInt64(body.count), etag: etag, lastModified: posix.mtime!.seconds,
             posix: posix)
         cache.store(.file(record), for: path)
+        noteWritten(path, etag: etag)
         cache.updateListing(parentPath) { $0.upsert(ListedEntry(name: name, kind: .object(record.summary))) }
         return fileAttributes(inodes.lookedUp(path, kind: .symlink), record)
     }
@@ -220,6 +223,7 @@ extension Filesystem {
             record = current
             record.key = toKey
             record.etag = etag
+            noteWritten(to, etag: etag)
             if let file = pending.file(at: from) {
                 file.state.withLock { s in
                     s.path = to

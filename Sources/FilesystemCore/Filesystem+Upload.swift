@@ -102,6 +102,7 @@ extension Filesystem {
         logger.debug("uploaded", metadata: ["s3.key": "\(snapshot.key)", "bytes": "\(snapshot.size)"])
         if !file.state.withLock({ $0.isClean }) { return }
         cache.store(.file(record), for: path)
+        noteWritten(path, etag: etag)
         let (parent, name) = Self.split(path)
         cache.updateListing(parent) { $0.upsert(ListedEntry(name: name, kind: .object(record.summary))) }
         retireIfClean(file)

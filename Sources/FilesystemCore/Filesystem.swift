@@ -29,6 +29,9 @@ public struct FilesystemConfiguration: Sendable {
     public var uploadDelay: Duration
     /// Whether close(2) waits for the upload (`--sync-on-close`).
     public var syncOnClose: Bool
+    /// Whether directories of 16 files or more keep an index object of their files' metadata
+    /// (`--no-metadata-index` turns it off); read-only mounts read indexes but never write them.
+    public var metadataIndex: Bool
     /// Files uploading at once, and parts in flight at once across all files.
     public var uploadConcurrency: Int
     public var partConcurrency: Int
@@ -39,8 +42,9 @@ public struct FilesystemConfiguration: Sendable {
         cacheMemoryBytes: Int = 256 << 20, blockSize: Int = 128 << 10, maximumReadahead: UInt64 = 64 << 20,
         attributeConcurrency: Int = 32, spoolDirectory: String? = nil, bucket: String = "bucket",
         uploadDelay: Duration = .milliseconds(300), syncOnClose: Bool = false, uploadConcurrency: Int = 16,
-        partConcurrency: Int = 8
+        partConcurrency: Int = 8, metadataIndex: Bool = true
     ) {
+        self.metadataIndex = metadataIndex
         self.mapping = mapping
         self.uid = uid
         self.gid = gid
@@ -77,6 +81,9 @@ public final class Filesystem: Sendable {
     let attributeLimit: ConcurrencyLimit
     let handles = HandleTable()
     let hiddenKeys = Mutex<Set<String>>([])
+    /// Files this mount wrote whose Last-Modified it has not seen yet (path → ETag), for directory indexes.
+    let recentWrites = Mutex<[String: String]>([:])
+    let indexWrites = Mutex(IndexWrites())
     /// Object versions that open read handles hold and a directory rename moved: where their bytes are now.
     let relocations = Mutex<[ObjectVersion: ObjectVersion]>([:])
     /// The object version each inode was last opened at, to tell the kernel when its page cache is still good.

@@ -70,6 +70,8 @@ struct MountCommand: AsyncParsableCommand {
                 guard let t = Double(try required(name, value)) else { throw ValidationError("mount option 'metadata_ttl' needs seconds") }
                 presentation.metadataTtl = t
             case "read_only": presentation.readOnly = true
+            case "no_metadata_index": presentation.noMetadataIndex = true
+            case "sync_on_close": cache.syncOnClose = true
             case "cache_dir": cache.cacheDir = try required(name, value)
             case "cache_memory": cache.cacheMemory = try required(name, value)
             case "log_level": process.logLevel = try required(name, value)

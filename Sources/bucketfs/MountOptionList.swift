@@ -21,7 +21,7 @@ struct MountOptionList {
     static let settingNames: Set<String> = [
         "endpoint", "region", "profile", "path_style", "no_sign_request", "ca_bundle", "uid", "gid", "file_mode",
         "dir_mode", "metadata_ttl", "cache_dir", "cache_memory", "log_level", "log_file", "read_only", "foreground",
-        "fuse_threads", "request_timeout", "no_verify_tls",
+        "fuse_threads", "request_timeout", "no_verify_tls", "no_metadata_index", "sync_on_close",
     ]
 
     init(_ groups: [String]) throws {

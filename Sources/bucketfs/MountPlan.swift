@@ -80,6 +80,7 @@ struct MountPlan {
             do { try await filesystem.syncAll() } catch {
                 logger.error("uploads failed at exit; the spool keeps them for the next mount", metadata: ["error": "\(error)"])
             }
+            await filesystem.flushIndexWrites()
             transport.shutdown()
             logger.info("stopped")
         } catch {
@@ -120,7 +121,7 @@ struct MountPlan {
             fileMode: parseMode(p.fileMode)!, directoryMode: parseMode(p.dirMode)!, metadataTTL: ttl,
             readOnly: p.readOnly, cacheMemoryBytes: parseSize(command.cache.cacheMemory)!,
             spoolDirectory: p.readOnly ? nil : try spoolDirectory(), bucket: bucket,
-            syncOnClose: command.cache.syncOnClose)
+            syncOnClose: command.cache.syncOnClose, metadataIndex: !p.noMetadataIndex)
     }
 
     /// One line for the user, never holding a secret.

@@ -51,6 +51,9 @@ struct PresentationOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Seconds attributes, entries and listings are trusted before asking S3 again.", valueName: "seconds"))
     var metadataTtl: Double = 10
+
+    @Flag(help: "Neither read nor write the per-directory metadata index objects (.bucketfs/index/ at the mount root).")
+    var noMetadataIndex = false
 }
 
 /// Local resources.

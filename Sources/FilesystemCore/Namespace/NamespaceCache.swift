@@ -144,6 +144,15 @@ public final class NamespaceCache: Sendable {
         }
     }
 
+    /// How many files the last listing of the directory at `path` showed, however old, with this mount's changes.
+    public func knownFileCount(_ path: String) -> Int? {
+        state.withLock { s in
+            s.listings[path].map { timed in
+                timed.value.entries.count { if case .object = $0.kind { true } else { false } }
+            }
+        }
+    }
+
     /// The listing of the directory at `path` if younger than the TTL.
     public func listing(_ path: String) -> DirectoryListing? {
         let now = ContinuousClock.now

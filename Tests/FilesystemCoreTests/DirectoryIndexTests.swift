@@ -1,0 +1,144 @@
+import FilesystemCore
+import Foundation
+import ObjectStorage
+import Testing
+
+@Suite("Directory metadata index")
+struct DirectoryIndexTests {
+    let caller = Caller(uid: 1000, gid: 1000)
+
+    func filesystem(_ store: InMemoryObjectStore, index: Bool = true) -> Filesystem {
+        makeFilesystem(store) {
+            $0.spoolDirectory = NSTemporaryDirectory()
+            $0.uploadDelay = .zero
+            $0.metadataIndex = index
+        }.0
+    }
+
+    /// Seeds `count` files `dir/f00`… with s3fs metadata (mode 0600 + i, uid 500 + i).
+    func seed(_ store: InMemoryObjectStore, count: Int) {
+        for i in 0..<count {
+            store.seed(
+                String(format: "dir/f%02d", i), pattern(10 + i, seed: UInt64(i)),
+                metadata: ["mode": "\(0o100600 + i)", "uid": "\(500 + i)", "mtime": "\(1_600_000_000 + i)"])
+        }
+    }
+
+    func indexKeys(_ store: InMemoryObjectStore) async throws -> [String] {
+        try await store.listAll(prefix: ".bucketfs/index/", delimiter: nil).objects.map(\.key.rawValue)
+    }
+
+    /// Waits until an index object exists whose body changed from `previous`; returns its body.
+    func awaitIndex(_ store: InMemoryObjectStore, changedFrom previous: Data? = nil) async throws -> Data {
+        for _ in 0..<500 {
+            if let key = try await indexKeys(store).first, let body = store.contents(of: key), body != previous {
+                return body
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("no directory index was written")
+        return Data()
+    }
+
+    /// Lists `dir` and stats every file in it, as `ls -l` does; returns the attributes by name.
+    func listLong(_ fs: Filesystem, _ dir: String) async throws -> [String: NodeAttributes] {
+        var out: [String: NodeAttributes] = [:]
+        for name in try await fs.names(dir) { out[name] = try await fs.walk(dir + "/" + name) }
+        return out
+    }
+
+    @Test("after the first listing, a fresh mount lists 40 files with one LIST and one GET: no HEAD")
+    func freshMountUsesIndex() async throws {
+        let store = InMemoryObjectStore()
+        seed(store, count: 40)
+        let mount = filesystem(store)
+        let first = try await listLong(mount, "dir")
+        // One HEAD per file, and the probe of the directory's own name.
+        #expect(store.count(.head) == 41)
+        _ = try await awaitIndex(store)
+        store.resetCounts()
+        let second = try await listLong(filesystem(store), "dir")
+        #expect(store.count(.head) == 1, "only the directory's probe: \(store.counts)")
+        #expect(store.count(.get) == 1)
+        #expect(store.count(.list) <= 2)
+        #expect(store.count(.put) == 0)
+        #expect(second == first.mapValues { $0 } && second.count == 40)
+        #expect(second["f07"]?.uid == 507 && second["f07"]?.permissions == 0o607)
+    }
+
+    @Test("an object changed behind the mount's back costs its HEAD and shows its new attributes; the index heals")
+    func staleEntryIsHeaded() async throws {
+        let store = InMemoryObjectStore()
+        seed(store, count: 30)
+        let mount = filesystem(store)
+        _ = try await listLong(mount, "dir")
+        let firstIndex = try await awaitIndex(store)
+        // Another tool rewrites one file with new metadata and deletes another.
+        store.seed("dir/f03", pattern(999, seed: 9), metadata: ["mode": "\(0o100640)", "uid": "4242"])
+        store.remove("dir/f04")
+        store.resetCounts()
+        let second = filesystem(store)
+        let listed = try await listLong(second, "dir")
+        #expect(store.count(.head) == 2, "the directory's probe and the changed file: \(store.counts)")
+        #expect(listed["f03"]?.uid == 4242 && listed["f03"]?.size == 999 && listed["f03"]?.permissions == 0o640)
+        #expect(listed["f04"] == nil && listed.count == 29)
+        _ = try await awaitIndex(store, changedFrom: firstIndex)
+        store.resetCounts()
+        _ = try await listLong(filesystem(store), "dir")
+        #expect(store.count(.head) == 1, "the rewritten index did not cover the changed file: \(store.counts)")
+    }
+
+    @Test("files written through the mount are indexed at unmount: the next mount needs no HEAD")
+    func ownWritesAreIndexed() async throws {
+        let store = InMemoryObjectStore()
+        let fs = filesystem(store)
+        let dir = try await fs.makeDirectory("dir", in: .root, mode: 0o755, caller: caller)
+        for i in 0..<20 {
+            let (_, opened) = try await fs.create("w\(i)", in: dir.inode, mode: 0o600, exclusive: false, caller: caller)
+            _ = try await fs.write(opened.handle, offset: 0, data: pattern(100 + i, seed: UInt64(i)))
+            try await fs.release(opened.handle)
+        }
+        try await fs.syncAll()
+        await fs.flushIndexWrites()
+        #expect(try await indexKeys(store).count == 1)
+        store.resetCounts()
+        let listed = try await listLong(filesystem(store), "dir")
+        #expect(listed.count == 20)
+        #expect(store.count(.head) == 1, "only the directory's probe: \(store.counts)")
+        #expect(listed["w5"]?.permissions == 0o600 && listed["w5"]?.uid == 1000 && listed["w5"]?.size == 105)
+    }
+
+    @Test("a malformed or foreign index is ignored (HEADs as without one), then replaced")
+    func malformedIndexIgnored() async throws {
+        let store = InMemoryObjectStore()
+        seed(store, count: 20)
+        let mount = filesystem(store)
+        _ = try await listLong(mount, "dir")
+        _ = try await awaitIndex(store)
+        let key = try #require(try await indexKeys(store).first)
+        for garbage in [Data("{not json".utf8), Data(#"{"version":1,"path":"elsewhere","entries":{}}"#.utf8)] {
+            store.seed(key, garbage)
+            store.resetCounts()
+            let again = filesystem(store)
+            let listed = try await listLong(again, "dir")
+            #expect(listed.count == 20 && listed["f02"]?.uid == 502)
+            #expect(store.count(.head) == 21)
+            _ = try await awaitIndex(store, changedFrom: garbage)
+        }
+    }
+
+    @Test("with the index off, nothing is read or written; small directories have none")
+    func offAndSmall() async throws {
+        let store = InMemoryObjectStore()
+        seed(store, count: 20)
+        store.seed("small/a", Data("1".utf8))
+        let fs = filesystem(store, index: false)
+        _ = try await listLong(fs, "dir")
+        let on = filesystem(store)
+        _ = try await listLong(on, "small")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await indexKeys(store).isEmpty)
+        #expect(store.count(.put) == 0)
+        #expect(store.count(.get) == 0)
+    }
+}
