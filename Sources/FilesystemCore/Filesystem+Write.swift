@@ -211,16 +211,18 @@ extension Filesystem {
     /// FUSE release: the last writer's release starts the upload after the quiet time.
     public func release(_ handle: FileHandleID) async throws {
         guard case .file(let open) = handles.remove(handle) else { return }
-        defer { inodes.handleClosed(open.inode) }
-        guard let file = open.writable, open.isWriter else { return }
-        let last = file.state.withLock { s -> Bool in
-            s.writers -= 1
-            return s.writers == 0
+        inodes.handleClosed(open.inode)
+        if let file = open.writable, open.isWriter {
+            let last = file.state.withLock { s -> Bool in
+                s.writers -= 1
+                return s.writers == 0
+            }
+            if last {
+                try? await LocalIO.run { try file.saveJournal() }
+                scheduleUpload(file, after: configuration.uploadDelay)
+            }
         }
-        if last {
-            try? await LocalIO.run { try file.saveJournal() }
-            scheduleUpload(file, after: configuration.uploadDelay)
-        }
+        await finishUnlink(ifLastHandleOn: open.inode)
     }
 
     func markDeleted(_ file: WritableFile) {

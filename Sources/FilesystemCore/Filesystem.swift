@@ -77,6 +77,10 @@ public final class Filesystem: Sendable {
     let attributeLimit: ConcurrencyLimit
     let handles = HandleTable()
     let hiddenKeys = Mutex<Set<String>>([])
+    /// Files unlinked while open: hidden from this mount, deleted from the bucket at their last close.
+    let unlinked = UnlinkedFiles()
+    /// Names this daemon's journals apart from a previous daemon's in a shared spool folder.
+    let instanceID = UUID().uuidString.lowercased()
     /// The object version each inode was last opened at, to tell the kernel when its page cache is still good.
     let lastOpenedVersions = Mutex<[InodeNumber: ObjectVersion]>([:])
     let pending = PendingFiles()

@@ -85,7 +85,9 @@ final class WritableFile: Sendable {
         }
     }
 
+    /// Saves the journal; an unlinked file has none, so a killed daemon never uploads it at the next mount.
     func saveJournal() throws {
+        if state.withLock({ $0.deleted }) { return }
         try journal().save(to: journalPath)
     }
 
