@@ -207,6 +207,8 @@ extension Filesystem {
             guard s.base == nil, s.uploadedGeneration == 0, !s.uploading else { return false }
             s.path = path
             s.key = key
+            // O_EXCL held for the old name; rename(2) replaces the target (git's `HEAD.lock` -> `HEAD`).
+            s.exclusive = false
             return true
         }
         guard moved else { return nil }
