@@ -204,7 +204,7 @@ extension Filesystem {
     /// Re-keys a pending file that has nothing in the bucket yet and is not uploading: the rename costs no request.
     private func tryMoveUnuploaded(_ file: WritableFile, to path: String, key: ObjectKey) -> FileRecord? {
         let moved = file.state.withLock { s -> Bool in
-            guard s.base == nil, s.uploadedGeneration == 0, !s.uploading else { return false }
+            guard s.base == nil, s.replacedETag == nil, s.uploadedGeneration == 0, !s.uploading else { return false }
             s.path = path
             s.key = key
             // O_EXCL held for the old name; rename(2) replaces the target (git's `HEAD.lock` -> `HEAD`).

@@ -27,7 +27,9 @@ extension Filesystem {
             while file.state.withLock({ $0.uploading }) { try await Task.sleep(for: .milliseconds(10)) }
             // A killed daemon must not upload an unlinked file at the next mount.
             _ = Glibc.unlink(file.journalPath)
-            target = file.state.withLock { s in s.base.map { UnlinkedFiles.DeleteTarget(key: s.key, etag: $0.etag) } }
+            target = file.state.withLock { s in
+                (s.base?.etag ?? s.replacedETag).map { UnlinkedFiles.DeleteTarget(key: s.key, etag: $0) }
+            }
             retireIfClean(file)
             pending.remove(file, at: path)
         }
@@ -59,7 +61,8 @@ extension Filesystem {
         do {
             let current = try await store.head(target.key)
             guard current.etag == target.etag else {
-                logger.info("unlinked object replaced by another client; not deleted", metadata: ["s3.key": "\(target.key)"])
+                logger.info(
+                    "unlinked object replaced by another client; not deleted", metadata: ["s3.key": "\(target.key)"])
                 return
             }
             try await store.delete(target.key)

@@ -131,6 +131,7 @@ extension Filesystem {
             file = try makeWritableFile(
                 path: path, key: record.key, base: truncate ? nil : base, size: truncate ? 0 : record.size,
                 posix: record.posix, other: record.otherMetadata, contentType: record.contentType)
+            if truncate { file.state.withLock { $0.replacedETag = record.etag } }
             if let raced = pending.insertIfAbsent(file, at: path) {
                 file.spool.remove()
                 return try await openExisting(raced, ino: ino, path: path, truncate: truncate)

@@ -7,7 +7,8 @@ import Testing
 struct LockFileTests {
     let caller = Caller(uid: 1000, gid: 1000)
 
-    @Test("a file created with O_EXCL and renamed onto an existing file before its upload replaces it (git's lock files)")
+    @Test(
+        "a file created with O_EXCL and renamed onto an existing file before its upload replaces it (git's lock files)")
     func exclusiveLockFileRenamedOntoTarget() async throws {
         let (fs, store) = makeFilesystem {
             $0.spoolDirectory = NSTemporaryDirectory()

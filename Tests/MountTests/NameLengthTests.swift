@@ -57,12 +57,15 @@ extension MountTests {
                     if fields.count == 2 { outcome[String(fields[0])] = String(fields[1]) }
                 }
                 for call in ["create-256", "mkdir-256", "symlink-256", "rename-256", "link-256", "stat-256"] {
-                    #expect(outcome[call] == "ENAMETOOLONG", "\(call): \(outcome[call] ?? "no result")\n\(mount.logTail)")
+                    #expect(
+                        outcome[call] == "ENAMETOOLONG", "\(call): \(outcome[call] ?? "no result")\n\(mount.logTail)")
                 }
-                #expect(outcome["create-255"] == "0", "a 255-byte name: \(outcome["create-255"] ?? "?")\n\(mount.logTail)")
+                #expect(
+                    outcome["create-255"] == "0", "a 255-byte name: \(outcome["create-255"] ?? "?")\n\(mount.logTail)")
                 #expect(outcome["mkdir-deep"] == "0", "four 200-byte folders: \(outcome["mkdir-deep"] ?? "?")")
                 for call in ["create-1025", "mkdir-1025", "stat-1025"] {
-                    #expect(outcome[call] == "ENAMETOOLONG", "\(call): \(outcome[call] ?? "no result")\n\(mount.logTail)")
+                    #expect(
+                        outcome[call] == "ENAMETOOLONG", "\(call): \(outcome[call] ?? "no result")\n\(mount.logTail)")
                 }
             }
         }
