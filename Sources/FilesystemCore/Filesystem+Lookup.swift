@@ -3,7 +3,8 @@ import Synchronization
 
 extension Filesystem {
     /// FUSE lookup: the attributes of `name` in `parent`, counting one kernel lookup on success.
-    /// - Throws: `NamespaceError.noEntry`, `.notADirectory`, `.nameTooLong`; store errors.
+    /// - Throws: `NamespaceError.noEntry`, `.notADirectory`, `.nameTooLong` (a name over 255 bytes, or a key over
+    ///   1,024); store errors.
     public func lookUp(_ name: String, in parent: InodeNumber) async throws -> NodeAttributes {
         let (parentPath, parentKind) = try inodes.node(parent)
         guard parentKind == .directory else { throw NamespaceError.notADirectory(path: parentPath) }
@@ -24,16 +25,27 @@ extension Filesystem {
     public func attributes(of ino: InodeNumber) async throws -> NodeAttributes {
         let (path, _) = try inodes.node(ino)
         if ino == .root { return directoryAttributes(ino) }
+        if let attributes = unlinkedAttributes(ino) { return attributes }  // fstat(2) on a handle open at unlink
         if !inodes.isAttached(ino), let record = cache.lastFileRecord(path) {
             return fileAttributes(ino, record)  // unlinked but still open: its last known attributes
         }
         return try attributes(ino, try await resolve(path), path: path)
     }
 
-    /// What `path` is now: from the entry cache, from a fresh listing of its parent, or from the store.
+    /// What `path` is now: from the entry cache, from a fresh listing of its parent, or from the store. A version
+    /// unlinked here while open is absent, though the bucket keeps it until the last close.
     func resolve(_ path: String) async throws -> NamespaceCache.Entry {
+        let entry = try await resolveUnfiltered(path)
+        if case .file(let record) = entry, unlinked.hides(record.key, etag: record.etag) { return .absent }
+        return entry
+    }
+
+    private func resolveUnfiltered(_ path: String) async throws -> NamespaceCache.Entry {
         if path.isEmpty { return .directory }
         if KeyMapping.isReserved(path) { return .absent }
+        // No object can have a key over 1,024 bytes: ENAMETOOLONG before any request (lookup, and through it every
+        // creating call, whose target the kernel looks up first).
+        _ = try configuration.mapping.fileKey(path)
         // Read-your-writes: a file written here is what this mount shows, uploaded or not.
         if let file = pending.file(at: path) { return .file(file.record()) }
         if let entry = cache.entry(path) { return entry }
@@ -112,6 +124,14 @@ extension Filesystem {
             var listing = DirectoryListing.build(from: page, prefix: prefix) { key, reason in self?.hide(key, because: reason) }
             if path.isEmpty { listing.remove(KeyMapping.reservedName) }
             guard let self else { return listing }
+            if unlinked.hidesAnything {
+                // Unlinked here while open: still in the bucket until the last close, gone from this mount.
+                for entry in listing.entries {
+                    if case .object(let summary) = entry.kind, unlinked.hides(summary.key, etag: summary.etag) {
+                        listing.remove(entry.name)
+                    }
+                }
+            }
             // Once per listing, shared by everyone waiting for it: what the cache and the index do not vouch for
             // costs a HEAD; if any did, the index is rewritten once they are all in.
             let unknown = cache.storeListing(listing, for: path) { mapping.path(of: $0, in: path) }

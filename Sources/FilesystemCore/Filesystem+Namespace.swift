@@ -8,6 +8,7 @@ extension Filesystem {
     public func setAttributes(_ ino: InodeNumber, _ changes: AttributeChanges) async throws -> NodeAttributes {
         let (path, kind) = try inodes.node(ino)
         try checkWritable()
+        if let unlinked = try await setUnlinkedAttributes(ino, changes) { return unlinked }
         if kind == .directory {
             if changes.touchesMetadata { try await updateDirectory(path, changes) }
             return try await attributes(of: ino)
@@ -61,7 +62,8 @@ extension Filesystem {
 
     /// CopyObject, or for sources over 5 GiB a multipart copy (S3's limit for a single copy).
     func copyObject(_ source: FileRecord, to destination: ObjectKey, attributes: ObjectAttributes?) async throws -> String {
-        try await uploader.copy(source, to: destination, attributes: attributes)
+        unlinked.keyReused(destination)
+        return try await uploader.copy(source, to: destination, attributes: attributes)
     }
 
     /// chmod/chown/utimens of a directory: its marker object carries the metadata (created if the directory was
@@ -126,30 +128,6 @@ extension Filesystem {
         inodes.detach(path)
     }
 
-    /// FUSE unlink. Handles still open on the file keep reading what they read.
-    public func unlink(_ name: String, in parent: InodeNumber) async throws {
-        try checkWritable()
-        let parentPath = try directoryPath(parent)
-        let path = configuration.mapping.path(of: name, in: parentPath)
-        let entry = try await resolve(path)
-        guard case .file(let record) = entry else {
-            if entry == .directory { throw NamespaceError.isADirectory(path: path) }
-            throw NamespaceError.noEntry(path: path)
-        }
-        var mayExistRemotely = true
-        if let file = pending.file(at: path) {
-            file.state.withLock { $0.deleted = true }
-            abandonStream(of: file)
-            // An upload under way finishes first, so the delete below is the last word.
-            while file.state.withLock({ $0.uploading }) { try await Task.sleep(for: .milliseconds(10)) }
-            mayExistRemotely = file.state.withLock { $0.base != nil || $0.uploadedGeneration > 0 }
-            retireIfClean(file)
-            pending.remove(file, at: path)
-        }
-        if mayExistRemotely { try await store.delete(record.key) }
-        forgetPath(path, parent: parentPath, name: name)
-    }
-
     /// FUSE symlink: an object whose body is the target and whose mode has S_IFLNK (the s3fs format).
     public func makeSymlink(_ target: String, named name: String, in parent: InodeNumber, caller: Caller) async throws
         -> NodeAttributes
@@ -162,6 +140,7 @@ extension Filesystem {
         let key = try configuration.mapping.fileKey(path)
         let posix = newPosix(mode: 0o777, kind: .symlink, caller: caller)
         let body = Data(target.utf8)
+        unlinked.keyReused(key)
         let etag = try await store.put(key, body: body, attributes: ObjectAttributes(metadata: posix.metadata), ifNoneMatch: false)
         let record = FileRecord(
             key: key, kind: .symlink, size: UInt64(body.count), etag: etag, lastModified: posix.mtime!.seconds,
@@ -243,9 +222,11 @@ extension Filesystem {
     /// Re-keys a pending file that has nothing in the bucket yet and is not uploading: the rename costs no request.
     private func tryMoveUnuploaded(_ file: WritableFile, to path: String, key: ObjectKey) -> FileRecord? {
         let moved = file.state.withLock { s -> Bool in
-            guard s.base == nil, s.uploadedGeneration == 0, !s.uploading else { return false }
+            guard s.base == nil, s.replacedETag == nil, s.uploadedGeneration == 0, !s.uploading else { return false }
             s.path = path
             s.key = key
+            // O_EXCL held for the old name; rename(2) replaces the target (git's `HEAD.lock` -> `HEAD`).
+            s.exclusive = false
             return true
         }
         guard moved else { return nil }

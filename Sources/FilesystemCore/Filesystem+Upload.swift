@@ -55,6 +55,8 @@ extension Filesystem {
                 if case .finished = step { retireIfClean(file) }
                 return
             }
+            // The new object replaces one unlinked here while open: that one's deferred delete must not follow it.
+            unlinked.keyReused(snapshot.key)
             do {
                 let etag = try await uploadLimit.run { try await uploader.upload(file, snapshot) }
                 uploaded(file, snapshot, etag: etag)

@@ -131,6 +131,7 @@ extension Filesystem {
             file = try makeWritableFile(
                 path: path, key: record.key, base: truncate ? nil : base, size: truncate ? 0 : record.size,
                 posix: record.posix, other: record.otherMetadata, contentType: record.contentType)
+            if truncate { file.state.withLock { $0.replacedETag = record.etag } }
             if let raced = pending.insertIfAbsent(file, at: path) {
                 file.spool.remove()
                 return try await openExisting(raced, ino: ino, path: path, truncate: truncate)
@@ -211,16 +212,18 @@ extension Filesystem {
     /// FUSE release: the last writer's release starts the upload after the quiet time.
     public func release(_ handle: FileHandleID) async throws {
         guard case .file(let open) = handles.remove(handle) else { return }
-        defer { inodes.handleClosed(open.inode) }
-        guard let file = open.writable, open.isWriter else { return }
-        let last = file.state.withLock { s -> Bool in
-            s.writers -= 1
-            return s.writers == 0
+        inodes.handleClosed(open.inode)
+        if let file = open.writable, open.isWriter {
+            let last = file.state.withLock { s -> Bool in
+                s.writers -= 1
+                return s.writers == 0
+            }
+            if last {
+                try? await LocalIO.run { try file.saveJournal() }
+                scheduleUpload(file, after: configuration.uploadDelay)
+            }
         }
-        if last {
-            try? await LocalIO.run { try file.saveJournal() }
-            scheduleUpload(file, after: configuration.uploadDelay)
-        }
+        await finishUnlink(ifLastHandleOn: open.inode)
     }
 
     func markDeleted(_ file: WritableFile) {

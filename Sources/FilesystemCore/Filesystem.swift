@@ -86,6 +86,10 @@ public final class Filesystem: Sendable {
     let indexWrites = Mutex(IndexWrites())
     /// Object versions that open read handles hold and a directory rename moved: where their bytes are now.
     let relocations = Mutex<[ObjectVersion: ObjectVersion]>([:])
+    /// Files unlinked while open: hidden from this mount, deleted from the bucket at their last close.
+    let unlinked = UnlinkedFiles()
+    /// Names this daemon's journals apart from a previous daemon's in a shared spool folder.
+    let instanceID = UUID().uuidString.lowercased()
     /// The object version each inode was last opened at, to tell the kernel when its page cache is still good.
     let lastOpenedVersions = Mutex<[InodeNumber: ObjectVersion]>([:])
     let pending = PendingFiles()

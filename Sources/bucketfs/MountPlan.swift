@@ -62,6 +62,7 @@ struct MountPlan {
                 store: store, configuration: try filesystemConfiguration(), logger: Logger(label: "bucketfs.core"))
             let renamed = await filesystem.finishInterruptedRenames()
             filesystem.recoverSpool(renamed: renamed)
+            filesystem.recoverDeferredDeletes()
             var options = ["fsname=bucketfs:\(bucket)", "subtype=bucketfs", "default_permissions"]
             options += try MountOptionList(command.process.mountOptions).kernel.filter { $0 != "rw" }
             if command.presentation.readOnly, !options.contains("ro") { options.append("ro") }
@@ -80,6 +81,8 @@ struct MountPlan {
             do { try await filesystem.syncAll() } catch {
                 logger.error("uploads failed at exit; the spool keeps them for the next mount", metadata: ["error": "\(error)"])
             }
+            // Files unlinked while still open: the kernel sends no more releases, so their objects go now.
+            await filesystem.finishDeferredDeletes()
             await filesystem.flushIndexWrites()
             transport.shutdown()
             logger.info("stopped")

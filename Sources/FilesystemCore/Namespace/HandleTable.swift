@@ -38,6 +38,11 @@ final class HandleTable: Sendable {
 
     func remove(_ id: FileHandleID) -> Handle? { state.withLock { $0.handles.removeValue(forKey: id) } }
 
+    /// Whether any file handle is open on `ino`.
+    func hasOpenFile(on ino: InodeNumber) -> Bool {
+        state.withLock { s in s.handles.values.contains { if case .file(let f) = $0 { f.inode == ino } else { false } } }
+    }
+
     /// Open file handles (for status and sync).
     var openFiles: [OpenFile] {
         state.withLock { s in s.handles.values.compactMap { if case .file(let f) = $0 { f } else { nil } } }

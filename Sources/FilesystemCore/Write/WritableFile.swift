@@ -12,6 +12,9 @@ final class WritableFile: Sendable {
         var path: String
         var key: ObjectKey
         var base: ObjectVersion?
+        /// The ETag of the object at `key` when the file was opened with O_TRUNC (no base): still in the bucket until
+        /// the first upload replaces it, so an unlink must delete it.
+        var replacedETag: String?
         /// Base bytes at or beyond this were truncated away and read as zeros.
         var baseLimit: UInt64
         var size: UInt64
@@ -87,7 +90,9 @@ final class WritableFile: Sendable {
         }
     }
 
+    /// Saves the journal; an unlinked file has none, so a killed daemon never uploads it at the next mount.
     func saveJournal() throws {
+        if state.withLock({ $0.deleted }) { return }
         try journal().save(to: journalPath)
     }
 
