@@ -13,26 +13,30 @@ extension Filesystem {
     /// Quiet time after this mount's last change in a directory before its index is rewritten.
     static let indexWriteDelay = Duration.seconds(2)
 
-    /// The listed files of the directory at `path` whose attributes its index vouches for are cached from it;
-    /// returns the rest, which need a HEAD each. One GET, and only for directories big enough to have an index.
-    func applyIndex(_ unknown: [ObjectSummary], in path: String) async -> [ObjectSummary] {
-        let mapping = configuration.mapping
-        guard configuration.metadataIndex, unknown.count >= DirectoryIndex.minimumFiles,
-            let key = DirectoryIndex.key(for: path, mapping: mapping)
-        else { return unknown }
+    /// The index of the directory at `path`, if it has a readable one. One GET.
+    func loadIndex(_ path: String) async -> DirectoryIndex? {
+        guard configuration.metadataIndex, let key = DirectoryIndex.key(for: path, mapping: configuration.mapping)
+        else { return nil }
         let body: Data
         do {
             body = try await store.get(key, range: nil, ifMatch: nil).data
         } catch ObjectStoreError.notFound {
-            return unknown
+            return nil
         } catch {
             logger.debug("directory index not read", metadata: ["s3.key": "\(key)", "error": "\(error)"])
-            return unknown
+            return nil
         }
         guard let index = DirectoryIndex.decode(body, path: path) else {
             hide(key.rawValue, because: "not a directory index of this path; ignored")
-            return unknown
+            return nil
         }
+        return index
+    }
+
+    /// Caches the records `index` vouches for among the listed files `unknown` of the directory at `path`; returns
+    /// the others, which need a HEAD each.
+    func apply(_ index: DirectoryIndex, to unknown: [ObjectSummary], in path: String) -> [ObjectSummary] {
+        let mapping = configuration.mapping
         let prefix = mapping.directoryPrefix(path)
         var left: [ObjectSummary] = []
         for summary in unknown {
@@ -43,8 +47,6 @@ extension Filesystem {
                 left.append(summary)
             }
         }
-        logger.debug(
-            "directory index used", metadata: ["path": "\(path)", "known": "\(unknown.count - left.count)", "left": "\(left.count)"])
         return left
     }
 

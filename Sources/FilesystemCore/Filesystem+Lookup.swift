@@ -112,15 +112,39 @@ extension Filesystem {
         }
     }
 
-    /// The complete listing of the directory at `path`, shared with a listing of it under way. Refreshes the
-    /// entries it confirms and starts fetching, with bounded parallelism, the metadata of files not yet known.
+    /// The complete listing of the directory at `path`, shared with a listing of it under way. Listed page by page:
+    /// the attributes of each page's files that neither the cache nor the directory's index vouches for are
+    /// fetched (HEAD, `attributeConcurrency` at a time) while the next page is listed; once they are all in, the
+    /// index is rewritten.
     func listDirectory(_ path: String) async throws -> DirectoryListing {
         if let listing = cache.listing(path) { return listing }
         let mapping = configuration.mapping
         let prefix = mapping.directoryPrefix(path)
         let store = self.store
         return try await listings.value(for: path) { [weak self] in
-            let page = try await store.listAll(prefix: prefix, delimiter: "/")
+            var objects: [ObjectSummary] = []
+            var prefixes: [String] = []
+            var token: String?
+            var index: DirectoryIndex?
+            var indexLooked = false
+            var fetches: [Task<Void, Never>] = []
+            repeat {
+                let page = try await store.list(prefix: prefix, delimiter: "/", continuationToken: token, maxKeys: 1000)
+                objects += page.objects
+                prefixes += page.commonPrefixes
+                token = page.continuationToken
+                guard let self else { continue }
+                var unknown = cache.unconfirmed(page.objects, prefix: prefix) { mapping.path(of: $0, in: path) }
+                if !indexLooked, !unknown.isEmpty, objects.count >= DirectoryIndex.minimumFiles || token != nil {
+                    indexLooked = true
+                    index = await loadIndex(path)
+                }
+                if let index { unknown = apply(index, to: unknown, in: path) }
+                if let fetch = prefetchRecords(unknown.map { String($0.key.rawValue.dropFirst(prefix.count)) }, in: path) {
+                    fetches.append(fetch)
+                }
+            } while token != nil
+            let page = ListPage(objects: objects, commonPrefixes: prefixes, continuationToken: nil)
             var listing = DirectoryListing.build(from: page, prefix: prefix) { key, reason in self?.hide(key, because: reason) }
             if path.isEmpty { listing.remove(KeyMapping.reservedName) }
             guard let self else { return listing }
@@ -132,27 +156,28 @@ extension Filesystem {
                     }
                 }
             }
-            // Once per listing, shared by everyone waiting for it: what the cache and the index do not vouch for
-            // costs a HEAD; if any did, the index is rewritten once they are all in.
-            let unknown = cache.storeListing(listing, for: path) { mapping.path(of: $0, in: path) }
-            let left = await applyIndex(unknown, in: path)
-            let names = left.map { String($0.key.rawValue.dropFirst(prefix.count)) }
-            prefetchRecords(names, in: path) { [weak self, listing] in
-                guard let self, !configuration.readOnly else { return }
-                await writeIndex(path, listing: listing)
+            // What is still unknown here is being fetched; lookups join those fetches.
+            cache.storeListing(listing, for: path) { mapping.path(of: $0, in: path) }
+            if !fetches.isEmpty, !configuration.readOnly {
+                Task { [weak self, listing] in
+                    for fetch in fetches { await fetch.value }
+                    await self?.writeIndex(path, listing: listing)
+                }
             }
             return listing
         }
     }
 
-    /// Fetches, in the background and at most `attributeConcurrency` at a time, the HEAD records of `names` in the
-    /// directory at `path`, so that the stat calls that follow a readdir find them ready; then runs `done`.
-    func prefetchRecords(_ names: [String], in path: String, then done: (@Sendable () async -> Void)? = nil) {
-        guard !names.isEmpty else { return }
+    /// Fetches, in the background and at most `attributeConcurrency` at a time across all directories, the HEAD
+    /// records of `names` in the directory at `path`, so that the stat calls that follow a readdir find them ready.
+    /// Returns the task that ends when they are all in (nil when there is nothing to fetch).
+    @discardableResult
+    func prefetchRecords(_ names: [String], in path: String) -> Task<Void, Never>? {
+        guard !names.isEmpty else { return nil }
         let mapping = configuration.mapping
         let next = WorkQueueCursor()
         let workers = min(configuration.attributeConcurrency, names.count)
-        Task { [weak self] in
+        return Task { [weak self] in
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<workers {
                     group.addTask { [weak self] in
@@ -161,13 +186,12 @@ extension Filesystem {
                             guard i < names.count else { return }
                             let child = mapping.path(of: names[i], in: path)
                             if cache.entry(child) != nil { continue }
-                            _ = try? await fileRecord(child)
+                            _ = try? await attributeLimit.run { try await fileRecord(child) }
                         }
                     }
                 }
             }
-            guard self != nil else { return }
-            await done?()
+            _ = self
         }
     }
 

@@ -144,6 +144,27 @@ public final class NamespaceCache: Sendable {
         }
     }
 
+    /// Of the objects listed under `prefix`, those whose metadata is not known: no cached record, or one that no
+    /// longer matches the listed ETag, size and Last-Modified. Records that do match are refreshed. The directory's
+    /// own marker and names that cannot be paths are left out.
+    func unconfirmed(_ objects: [ObjectSummary], prefix: String, childPath: (String) -> String) -> [ObjectSummary] {
+        let now = ContinuousClock.now
+        return state.withLock { s in
+            var unknown: [ObjectSummary] = []
+            for summary in objects {
+                let name = summary.key.rawValue.dropFirst(prefix.count)
+                guard !name.isEmpty, KeyMapping.isRepresentable(name) else { continue }
+                let child = childPath(String(name))
+                if case .file(let record) = s.entries[child]?.value, record.matches(summary) {
+                    s.entries[child]!.at = now
+                } else {
+                    unknown.append(summary)
+                }
+            }
+            return unknown
+        }
+    }
+
     /// How many files the last listing of the directory at `path` showed, however old, with this mount's changes.
     public func knownFileCount(_ path: String) -> Int? {
         state.withLock { s in
