@@ -131,7 +131,7 @@ extension Filesystem {
     /// listed ETag (whose Last-Modified it learns here). Nothing is written for small directories.
     func writeIndex(_ path: String, listing given: DirectoryListing?) async {
         let mapping = configuration.mapping
-        guard configuration.metadataIndex, !configuration.readOnly,
+        guard configuration.metadataIndex, !configuration.readOnly, !indexWritesDenied.load(ordering: .relaxed),
             let key = DirectoryIndex.key(for: path, mapping: mapping)
         else { return }
         let prefix = mapping.directoryPrefix(path)
@@ -171,6 +171,11 @@ extension Filesystem {
             _ = try await store.put(
                 key, body: body, attributes: ObjectAttributes(contentType: "application/json"), ifNoneMatch: false)
             logger.debug("directory index written", metadata: ["path": "\(path)", "files": "\(records.count)"])
+        } catch ObjectStoreError.accessDenied(let code, _) {
+            // A bucket this mount may read but not write: indexes are an optimisation, so stop trying, once.
+            if indexWritesDenied.exchange(true, ordering: .relaxed) == false {
+                logger.warning("directory indexes cannot be written here; reading only", metadata: ["s3.code": "\(code)"])
+            }
         } catch {
             logger.warning("directory index not written", metadata: ["path": "\(path)", "error": "\(error)"])
         }

@@ -50,7 +50,18 @@ extension Filesystem {
         if let file = pending.file(at: path) { return .file(file.record()) }
         if let entry = cache.entry(path) { return entry }
         let (parent, name) = Self.split(path)
-        if let listing = cache.listing(parent) {
+        var listing = cache.listing(parent)
+        if listing == nil, lookupsWarrantListing(parent) {
+            // One page at most: a directory that takes more keeps being probed name by name.
+            let prefix = configuration.mapping.directoryPrefix(parent)
+            let page = try await store.list(prefix: prefix, delimiter: "/", continuationToken: nil, maxKeys: 1000)
+            if page.continuationToken == nil {
+                listing = try await listDirectory(parent, firstPage: page)
+            } else {
+                lookupMisses.withLock { $0[parent] = Int.min }
+            }
+        }
+        if let listing {
             // A fresh listing of the parent answers existence and kind; only a file's metadata may need a HEAD.
             switch listing.entry(named: name)?.kind {
             case nil:
@@ -65,6 +76,20 @@ extension Filesystem {
             }
         }
         return try await probe(path)
+    }
+
+    /// Lookups of names in a directory whose listing is not cached: the first two are probed (a HEAD and a one-key
+    /// LIST each); the third lists the directory instead, if it fits in one page, which answers every other name in
+    /// it and brings the index (rsync, tar and cp stat each destination path without reading the directory).
+    func lookupsWarrantListing(_ parent: String) -> Bool {
+        lookupMisses.withLock { misses in
+            if misses.count > 10_000 { misses.removeAll() }
+            let count = misses[parent, default: 0] &+ 1
+            misses[parent] = count
+            guard count > 2 else { return false }
+            misses[parent] = nil
+            return true
+        }
     }
 
     /// Asks the store what `path` is: a HEAD of the file key and a one-key listing of the directory prefix at once.
@@ -116,7 +141,8 @@ extension Filesystem {
     /// the attributes of each page's files that neither the cache nor the directory's index vouches for are
     /// fetched (HEAD, `attributeConcurrency` at a time) while the next page is listed; once they are all in, the
     /// index is rewritten.
-    func listDirectory(_ path: String) async throws -> DirectoryListing {
+    /// `firstPage` is the first page when the caller has listed it already.
+    func listDirectory(_ path: String, firstPage: ListPage? = nil) async throws -> DirectoryListing {
         if let listing = cache.listing(path) { return listing }
         let mapping = configuration.mapping
         let prefix = mapping.directoryPrefix(path)
@@ -128,8 +154,15 @@ extension Filesystem {
             var index: DirectoryIndex?
             var indexLooked = false
             var fetches: [Task<Void, Never>] = []
+            var given = firstPage
             repeat {
-                let page = try await store.list(prefix: prefix, delimiter: "/", continuationToken: token, maxKeys: 1000)
+                let page: ListPage
+                if let first = given {
+                    page = first
+                    given = nil
+                } else {
+                    page = try await store.list(prefix: prefix, delimiter: "/", continuationToken: token, maxKeys: 1000)
+                }
                 objects += page.objects
                 prefixes += page.commonPrefixes
                 token = page.continuationToken

@@ -83,7 +83,7 @@ extension Filesystem {
 
     /// Records a finished upload: the new object is the base from now on, and waiters up to its generation resume.
     private func uploaded(_ file: WritableFile, _ snapshot: UploadSnapshot, etag: String) {
-        let (path, record) = file.state.withLock { s -> (String, FileRecord) in
+        let (path, record, done) = file.state.withLock { s in
             s.uploading = false
             s.uploadedGeneration = max(s.uploadedGeneration, snapshot.generation)
             s.failure = nil
@@ -95,12 +95,13 @@ extension Filesystem {
             if s.generation == snapshot.generation { s.dirty = ByteRangeSet() }
             let done = s.waiters.filter { $0.generation <= s.uploadedGeneration }
             s.waiters.removeAll { $0.generation <= s.uploadedGeneration }
-            for waiter in done { waiter.continuation.resume() }
             let record = FileRecord(
                 key: s.key, kind: .file, size: snapshot.size, etag: etag, lastModified: s.posix.mtime?.seconds ?? 0,
                 posix: s.posix, other: s.otherMetadata, contentType: s.contentType)
-            return (s.path, record)
+            return (s.path, record, done)
         }
+        // Waiters (fsync, sync, unmount) resume only once the cache and the index know the upload.
+        defer { for waiter in done { waiter.continuation.resume() } }
         logger.debug("uploaded", metadata: ["s3.key": "\(snapshot.key)", "bytes": "\(snapshot.size)"])
         if !file.state.withLock({ $0.isClean }) { return }
         cache.store(.file(record), for: path)

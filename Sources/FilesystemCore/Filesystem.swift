@@ -84,6 +84,10 @@ public final class Filesystem: Sendable {
     /// Files this mount wrote whose Last-Modified it has not seen yet (path → ETag), for directory indexes.
     let recentWrites = Mutex<[String: String]>([:])
     let indexWrites = Mutex(IndexWrites())
+    /// Lookups probed per directory without a cached listing (`lookupsWarrantListing`); Int.min: too big to list.
+    let lookupMisses = Mutex<[String: Int]>([:])
+    /// Set once the bucket refused an index write (read-only credentials): no more are tried.
+    let indexWritesDenied = Atomic<Bool>(false)
     /// Object versions that open read handles hold and a directory rename moved: where their bytes are now.
     let relocations = Mutex<[ObjectVersion: ObjectVersion]>([:])
     /// Files unlinked while open: hidden from this mount, deleted from the bucket at their last close.

@@ -1,6 +1,8 @@
 import FilesystemCore
 import Foundation
 import ObjectStorage
+import Logging
+import Synchronization
 import Testing
 
 @Suite("Directory metadata index")
@@ -64,6 +66,27 @@ struct DirectoryIndexTests {
         #expect(store.count(.put) == 0)
         #expect(second == first.mapValues { $0 } && second.count == 40)
         #expect(second["f07"]?.uid == 507 && second["f07"]?.permissions == 0o607)
+    }
+
+    @Test("stat of every file of a directory without reading it (rsync's way) lists it once and uses its index")
+    func statWithoutReaddir() async throws {
+        let store = InMemoryObjectStore()
+        seed(store, count: 30)
+        let first = filesystem(store)
+        _ = try await listLong(first, "dir")
+        _ = try await awaitIndex(store)
+        store.resetCounts()
+        let fs = filesystem(store)
+        for i in 0..<30 {
+            let attributes = try await fs.walk(String(format: "dir/f%02d", i))
+            #expect(attributes.uid == UInt32(500 + i))
+        }
+        await #expect(throws: NamespaceError.noEntry(path: "dir/missing")) { _ = try await fs.walk("dir/missing") }
+        // The directory's name and the first two files are probed; the third lookup lists the directory (one
+        // page) and reads its index, which answers the rest, the missing name included.
+        #expect(store.count(.head) <= 3, "\(store.counts)")
+        #expect(store.count(.list) <= 4, "\(store.counts)")
+        #expect(store.count(.get) == 1, "\(store.counts)")
     }
 
     @Test("an object changed behind the mount's back costs its HEAD and shows its new attributes; the index heals")
@@ -140,5 +163,80 @@ struct DirectoryIndexTests {
         #expect(try await indexKeys(store).isEmpty)
         #expect(store.count(.put) == 0)
         #expect(store.count(.get) == 0)
+    }
+}
+
+/// The in-memory store, except that PUTs of directory indexes are refused as with read-only credentials.
+final class IndexDenyingStore: ObjectStore {
+    let inner: InMemoryObjectStore
+    let refused = Mutex(0)
+
+    init(inner: InMemoryObjectStore) { self.inner = inner }
+
+    func head(_ key: ObjectKey) async throws -> ObjectInfo { try await inner.head(key) }
+    func get(_ key: ObjectKey, range: ByteRange?, ifMatch: String?) async throws -> ObjectBody {
+        try await inner.get(key, range: range, ifMatch: ifMatch)
+    }
+    func list(prefix: String, delimiter: String?, continuationToken: String?, maxKeys: Int) async throws -> ListPage {
+        try await inner.list(prefix: prefix, delimiter: delimiter, continuationToken: continuationToken, maxKeys: maxKeys)
+    }
+    func put(_ key: ObjectKey, body: Data, attributes: ObjectAttributes, ifNoneMatch: Bool) async throws -> String {
+        if key.rawValue.hasPrefix(".bucketfs/index/") {
+            refused.withLock { $0 += 1 }
+            throw ObjectStoreError.accessDenied(code: "AccessDenied", message: "read-only credentials")
+        }
+        return try await inner.put(key, body: body, attributes: attributes, ifNoneMatch: ifNoneMatch)
+    }
+    func copy(from source: ObjectKey, to destination: ObjectKey, attributes: ObjectAttributes?, ifMatch: String?)
+        async throws -> String
+    { try await inner.copy(from: source, to: destination, attributes: attributes, ifMatch: ifMatch) }
+    func delete(_ key: ObjectKey) async throws { try await inner.delete(key) }
+    func createMultipartUpload(_ key: ObjectKey, attributes: ObjectAttributes) async throws -> String {
+        try await inner.createMultipartUpload(key, attributes: attributes)
+    }
+    func uploadPart(_ key: ObjectKey, uploadID: String, partNumber: Int, body: Data) async throws -> String {
+        try await inner.uploadPart(key, uploadID: uploadID, partNumber: partNumber, body: body)
+    }
+    func uploadPartCopy(
+        _ key: ObjectKey, uploadID: String, partNumber: Int, source: ObjectKey, range: ByteRange, ifMatch: String?
+    ) async throws -> String {
+        try await inner.uploadPartCopy(
+            key, uploadID: uploadID, partNumber: partNumber, source: source, range: range, ifMatch: ifMatch)
+    }
+    func completeMultipartUpload(_ key: ObjectKey, uploadID: String, parts: [CompletedPart]) async throws -> String {
+        try await inner.completeMultipartUpload(key, uploadID: uploadID, parts: parts)
+    }
+    func abortMultipartUpload(_ key: ObjectKey, uploadID: String) async throws {
+        try await inner.abortMultipartUpload(key, uploadID: uploadID)
+    }
+    func listMultipartUploads(prefix: String) async throws -> [MultipartUploadSummary] {
+        try await inner.listMultipartUploads(prefix: prefix)
+    }
+}
+
+extension DirectoryIndexTests {
+    @Test("a bucket that refuses index writes (read-only credentials) is asked once, then never again")
+    func refusedIndexWrites() async throws {
+        let inner = InMemoryObjectStore()
+        for dir in ["a", "b", "c"] {
+            for i in 0..<20 { inner.seed("\(dir)/f\(i)", Data("x".utf8)) }
+        }
+        let store = IndexDenyingStore(inner: inner)
+        var configuration = FilesystemConfiguration(uid: 1000, gid: 1000)
+        configuration.spoolDirectory = NSTemporaryDirectory()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let fs = Filesystem(store: store, configuration: configuration, logger: logger)
+        _ = try await listLong(fs, "a")
+        for _ in 0..<500 where store.refused.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(store.refused.withLock { $0 } == 1)
+        _ = try await listLong(fs, "b")
+        _ = try await listLong(fs, "c")
+        // Every file HEADed once (and some directory names probed).
+        for _ in 0..<500 where inner.count(.head) < 60 { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(inner.count(.head) >= 60)
+        #expect(store.refused.withLock { $0 } == 1, "index writes were tried again after the first refusal")
+        #expect(try await fs.names("a").count == 20)
     }
 }

@@ -111,6 +111,7 @@ struct WritePathTests {
         try await fs.syncAll()
         let total = store.counts.values.reduce(0, +)
         #expect(total <= 1100, "1,000 files cost \(total) requests: \(store.counts)")
-        #expect(store.keys.count == 1000)
+        // The directory's metadata index may be written too (2 s after the last change): it is not a file.
+        #expect(store.keys.filter { !$0.hasPrefix(".bucketfs/") }.count == 1000)
     }
 }

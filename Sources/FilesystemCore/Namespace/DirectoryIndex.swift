@@ -27,8 +27,9 @@ struct DirectoryIndex: Codable, Sendable, Equatable {
     /// Largest index body bucketfs reads; a larger one is ignored.
     static let maximumBytes = 64 << 20
 
-    /// Directories with fewer files than this have no index: their HEADs are few, and an index would cost a PUT.
-    static let minimumFiles = 16
+    /// Directories with fewer files than this have no index: their HEADs are as cheap as the index's GET, and
+    /// keeping it would cost a LIST and a PUT after changes.
+    static let minimumFiles = 4
 
     /// Where the indexes of the directory at `path` and of everything below it live: the path mirrored under
     /// `.bucketfs/index/` with each name prefixed by `d`, so that no directory can be called like an index (`i`).
