@@ -82,6 +82,8 @@ public final class Filesystem: Sendable {
     let pending = PendingFiles()
     /// Directory metadata set through this mount (markers on some servers drop it).
     let directoryMetadata = Mutex<[String: POSIXMetadata]>([:])
+    /// Directory extended attributes set through this mount (kept for the same reason).
+    let directoryAttributeValues = Mutex<[String: ExtendedAttributes]>([:])
     let uploader: Uploader
     let uploadLimit: ConcurrencyLimit
 
