@@ -16,6 +16,7 @@ public struct ExtendedAttributes: Sendable, Hashable {
     /// Values by attribute name, as stored.
     public private(set) var values: [String: Data]
 
+    /// Attributes with these values (none by default).
     public init(_ values: [String: Data] = [:]) {
         self.values = values
     }
@@ -30,8 +31,10 @@ public struct ExtendedAttributes: Sendable, Hashable {
         self.init(parsed)
     }
 
+    /// Whether there are no attributes at all (of any namespace).
     public var isEmpty: Bool { values.isEmpty }
 
+    /// The value of `name`; setting nil removes it.
     public subscript(name: String) -> Data? {
         get { values[name] }
         set { values[name] = newValue }
@@ -131,10 +134,13 @@ public struct ExtendedAttributes: Sendable, Hashable {
 
 /// What an extended attribute's name says about where it lives.
 public enum ExtendedAttributeName {
+    /// The namespace bucketfs stores.
     public static let userPrefix = "user."
     /// Attributes bucketfs computes (read-only): `user.bucketfs.etag`, `user.bucketfs.upload`.
     public static let bucketfsPrefix = "user.bucketfs."
+    /// The object's ETag without quotes; absent while a file has no uploaded version.
     public static let etag = "user.bucketfs.etag"
+    /// `uploaded`, `pending` or `failed: <reason>`.
     public static let upload = "user.bucketfs.upload"
 
     /// The namespaces a name may belong to.
@@ -147,6 +153,7 @@ public enum ExtendedAttributeName {
         case unsupported
     }
 
+    /// Which namespace `name` is in.
     public static func kind(of name: String) -> Kind {
         if name.hasPrefix(bucketfsPrefix) { return .computed }
         if name.hasPrefix(userPrefix) { return .stored }
@@ -156,7 +163,9 @@ public enum ExtendedAttributeName {
 
 /// setxattr(2)'s flags.
 public struct ExtendedAttributeFlags: OptionSet, Sendable, Hashable {
+    /// The flags as setxattr(2) passes them; bits other than the two below are ignored (the kernel rejects them).
     public let rawValue: Int32
+    /// Flags from setxattr(2)'s `flags` argument.
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
     /// XATTR_CREATE (1, <linux/xattr.h>): fail with EEXIST if the attribute exists.
@@ -167,7 +176,9 @@ public struct ExtendedAttributeFlags: OptionSet, Sendable, Hashable {
 
 /// What getxattr(2) and listxattr(2) answer: the size needed (for a size-0 probe), or the bytes.
 public enum ExtendedAttributeReply: Sendable, Hashable {
+    /// The size needed, for a size-0 probe (fuse_reply_xattr).
     case size(Int)
+    /// The value, or the NUL-terminated names (fuse_reply_buf).
     case bytes(Data)
 
     /// The answer to a request with a buffer of `size` bytes (0: a probe).
