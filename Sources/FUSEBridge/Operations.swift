@@ -149,6 +149,7 @@ enum Operations {
             }
         }
         Writes.install(into: &ops)
+        Xattrs.install(into: &ops)
         return ops
     }
 }

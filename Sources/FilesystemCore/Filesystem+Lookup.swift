@@ -51,14 +51,19 @@ extension Filesystem {
         if let entry = cache.entry(path) { return entry }
         let (parent, name) = Self.split(path)
         var listing = cache.listing(parent)
-        if listing == nil, lookupsWarrantListing(parent) {
-            // One page at most: a directory that takes more keeps being probed name by name.
+        if listing == nil, !bigDirectories.withLock({ $0.contains(parent) }) {
+            // A lookup in a directory whose listing is not cached lists it, if it fits in one page: one LIST answers
+            // every other name in it (rsync, tar and cp stat each destination path without reading the directory),
+            // and its index their attributes. A bigger directory is probed name by name from then on.
             let prefix = configuration.mapping.directoryPrefix(parent)
             let page = try await store.list(prefix: prefix, delimiter: "/", continuationToken: nil, maxKeys: 1000)
             if page.continuationToken == nil {
-                listing = try await listDirectory(parent, firstPage: page)
+                listing = try await listDirectory(parent, firstPage: page, prefetch: false)
             } else {
-                lookupMisses.withLock { $0[parent] = Int.min }
+                bigDirectories.withLock { big in
+                    if big.count > 10_000 { big.removeAll() }
+                    big.insert(parent)
+                }
             }
         }
         if let listing {
@@ -76,20 +81,6 @@ extension Filesystem {
             }
         }
         return try await probe(path)
-    }
-
-    /// Lookups of names in a directory whose listing is not cached: the first two are probed (a HEAD and a one-key
-    /// LIST each); the third lists the directory instead, if it fits in one page, which answers every other name in
-    /// it and brings the index (rsync, tar and cp stat each destination path without reading the directory).
-    func lookupsWarrantListing(_ parent: String) -> Bool {
-        lookupMisses.withLock { misses in
-            if misses.count > 10_000 { misses.removeAll() }
-            let count = misses[parent, default: 0] &+ 1
-            misses[parent] = count
-            guard count > 2 else { return false }
-            misses[parent] = nil
-            return true
-        }
     }
 
     /// Asks the store what `path` is: a HEAD of the file key and a one-key listing of the directory prefix at once.
@@ -141,8 +132,11 @@ extension Filesystem {
     /// the attributes of each page's files that neither the cache nor the directory's index vouches for are
     /// fetched (HEAD, `attributeConcurrency` at a time) while the next page is listed; once they are all in, the
     /// index is rewritten.
-    /// `firstPage` is the first page when the caller has listed it already.
-    func listDirectory(_ path: String, firstPage: ListPage? = nil) async throws -> DirectoryListing {
+    /// `firstPage` is the first page when the caller has listed it already. Without `prefetch` (a listing made for a
+    /// lookup) files the index does not vouch for are HEADed only when looked up.
+    func listDirectory(_ path: String, firstPage: ListPage? = nil, prefetch: Bool = true) async throws
+        -> DirectoryListing
+    {
         if let listing = cache.listing(path) { return listing }
         let mapping = configuration.mapping
         let prefix = mapping.directoryPrefix(path)
@@ -173,7 +167,7 @@ extension Filesystem {
                     index = await loadIndex(path)
                 }
                 if let index { unknown = apply(index, to: unknown, in: path) }
-                if let fetch = prefetchRecords(unknown.map { String($0.key.rawValue.dropFirst(prefix.count)) }, in: path) {
+                if prefetch, let fetch = prefetchRecords(unknown.map { String($0.key.rawValue.dropFirst(prefix.count)) }, in: path) {
                     fetches.append(fetch)
                 }
             } while token != nil

@@ -67,19 +67,15 @@ extension Filesystem {
     }
 
     /// chmod/chown/utimens of a directory: its marker object carries the metadata (created if the directory was
-    /// implicit). Servers that drop metadata on markers (SeaweedFS) keep it for this mount only.
+    /// implicit), extended attributes kept. Servers that drop metadata on markers (SeaweedFS) keep it for this mount
+    /// only.
     func updateDirectory(_ path: String, _ changes: AttributeChanges) async throws {
         guard !path.isEmpty else { return }
-        var posix = directoryMetadata.withLock { $0[path] } ?? POSIXMetadata(
-            mode: NodeKind.directory.modeBits | configuration.directoryMode, uid: configuration.uid,
-            gid: configuration.gid, mtime: mountTime, atime: mountTime, ctime: mountTime)
+        var (posix, attributes) = try await directoryMarkerState(path)
         changes.apply(to: &posix, kind: .directory)
-        let marker = try configuration.mapping.markerKey(path)
-        _ = try await store.put(
-            marker, body: Data(),
-            attributes: ObjectAttributes(metadata: posix.metadata, contentType: "application/x-directory"),
-            ifNoneMatch: false)
+        try await putDirectoryMarker(path, metadata: attributes.applied(to: posix.metadata))
         directoryMetadata.withLock { $0[path] = posix }
+        directoryAttributeValues.withLock { $0[path] = attributes }
     }
 
     /// FUSE mkdir: a zero-byte `name/` marker with the directory's metadata.
@@ -98,6 +94,7 @@ extension Filesystem {
             attributes: ObjectAttributes(metadata: posix.metadata, contentType: "application/x-directory"),
             ifNoneMatch: false)
         directoryMetadata.withLock { $0[path] = posix }
+        directoryAttributeValues.withLock { $0[path] = ExtendedAttributes() }
         cache.store(.directory, for: path)
         cache.updateListing(parentPath) { $0.upsert(ListedEntry(name: name, kind: .directory)) }
         let ino = inodes.lookedUp(path, kind: .directory)
@@ -125,6 +122,7 @@ extension Filesystem {
         cache.invalidateListing(path)
         cache.updateListing(parent) { $0.remove(name) }
         directoryMetadata.withLock { $0[path] = nil }
+        directoryAttributeValues.withLock { $0[path] = nil }
         inodes.detach(path)
     }
 

@@ -27,10 +27,14 @@ extension Filesystem {
         var wait = delay
         while true {
             if wait > .zero {
-                // An fsync or unmount cuts the quiet time short.
+                // An fsync or unmount cuts the quiet time short; one whose waiter already got this failure does not,
+                // or a failing upload would be retried without backoff.
                 let until = ContinuousClock.now + wait
                 while ContinuousClock.now < until {
-                    if file.state.withLock({ $0.urgentGeneration > $0.uploadedGeneration || $0.deleted }) { break }
+                    let cut = file.state.withLock { s in
+                        (s.urgentGeneration > s.uploadedGeneration && !s.waiters.isEmpty) || s.deleted
+                    }
+                    if cut { break }
                     try? await Task.sleep(for: min(.milliseconds(50), until - ContinuousClock.now))
                 }
             }
@@ -133,10 +137,10 @@ extension Filesystem {
                 s.waiters.append((s.generation, continuation))
                 return false
             }
-            if ready { continuation.resume() }
+            // Scheduled after the waiter is registered, so the loop sees it as urgent; inside the closure, since the
+            // await below ends only when the upload does.
+            if ready { continuation.resume() } else { scheduleUpload(file, after: .zero) }
         }
-        // Scheduled after the waiter is registered, so the loop sees it as urgent.
-        scheduleUpload(file, after: .zero)
     }
 
     /// Waits until every pending file below the directory at `path` (all, for "") is in the bucket: fsync of a

@@ -84,8 +84,8 @@ public final class Filesystem: Sendable {
     /// Files this mount wrote whose Last-Modified it has not seen yet (path → ETag), for directory indexes.
     let recentWrites = Mutex<[String: String]>([:])
     let indexWrites = Mutex(IndexWrites())
-    /// Lookups probed per directory without a cached listing (`lookupsWarrantListing`); Int.min: too big to list.
-    let lookupMisses = Mutex<[String: Int]>([:])
+    /// Directories found too big (more than one LIST page) to list for a lookup: their names are probed one by one.
+    let bigDirectories = Mutex<Set<String>>([])
     /// Set once the bucket refused an index write (read-only credentials): no more are tried.
     let indexWritesDenied = Atomic<Bool>(false)
     /// Object versions that open read handles hold and a directory rename moved: where their bytes are now.
@@ -99,6 +99,8 @@ public final class Filesystem: Sendable {
     let pending = PendingFiles()
     /// Directory metadata set through this mount (markers on some servers drop it).
     let directoryMetadata = Mutex<[String: POSIXMetadata]>([:])
+    /// Directory extended attributes set through this mount (kept for the same reason).
+    let directoryAttributeValues = Mutex<[String: ExtendedAttributes]>([:])
     let uploader: Uploader
     let uploadLimit: ConcurrencyLimit
 

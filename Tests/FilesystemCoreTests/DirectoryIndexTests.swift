@@ -55,12 +55,12 @@ struct DirectoryIndexTests {
         seed(store, count: 40)
         let mount = filesystem(store)
         let first = try await listLong(mount, "dir")
-        // One HEAD per file, and the probe of the directory's own name.
-        #expect(store.count(.head) == 41)
+        // One HEAD per file (the directory's name is found by listing the root).
+        #expect(store.count(.head) == 40)
         _ = try await awaitIndex(store)
         store.resetCounts()
         let second = try await listLong(filesystem(store), "dir")
-        #expect(store.count(.head) == 1, "only the directory's probe: \(store.counts)")
+        #expect(store.count(.head) == 0, "\(store.counts)")
         #expect(store.count(.get) == 1)
         #expect(store.count(.list) <= 2)
         #expect(store.count(.put) == 0)
@@ -82,10 +82,10 @@ struct DirectoryIndexTests {
             #expect(attributes.uid == UInt32(500 + i))
         }
         await #expect(throws: NamespaceError.noEntry(path: "dir/missing")) { _ = try await fs.walk("dir/missing") }
-        // The directory's name and the first two files are probed; the third lookup lists the directory (one
-        // page) and reads its index, which answers the rest, the missing name included.
-        #expect(store.count(.head) <= 3, "\(store.counts)")
-        #expect(store.count(.list) <= 4, "\(store.counts)")
+        // The first lookup in each directory lists it (one page) and reads its index, which answers the rest, the
+        // missing name included.
+        #expect(store.count(.head) == 0, "\(store.counts)")
+        #expect(store.count(.list) == 2, "\(store.counts)")
         #expect(store.count(.get) == 1, "\(store.counts)")
     }
 
@@ -102,13 +102,13 @@ struct DirectoryIndexTests {
         store.resetCounts()
         let second = filesystem(store)
         let listed = try await listLong(second, "dir")
-        #expect(store.count(.head) == 2, "the directory's probe and the changed file: \(store.counts)")
+        #expect(store.count(.head) == 1, "only the changed file: \(store.counts)")
         #expect(listed["f03"]?.uid == 4242 && listed["f03"]?.size == 999 && listed["f03"]?.permissions == 0o640)
         #expect(listed["f04"] == nil && listed.count == 29)
         _ = try await awaitIndex(store, changedFrom: firstIndex)
         store.resetCounts()
         _ = try await listLong(filesystem(store), "dir")
-        #expect(store.count(.head) == 1, "the rewritten index did not cover the changed file: \(store.counts)")
+        #expect(store.count(.head) == 0, "the rewritten index did not cover the changed file: \(store.counts)")
     }
 
     @Test("files written through the mount are indexed at unmount: the next mount needs no HEAD")
@@ -127,7 +127,7 @@ struct DirectoryIndexTests {
         store.resetCounts()
         let listed = try await listLong(filesystem(store), "dir")
         #expect(listed.count == 20)
-        #expect(store.count(.head) == 1, "only the directory's probe: \(store.counts)")
+        #expect(store.count(.head) == 0, "\(store.counts)")
         #expect(listed["w5"]?.permissions == 0o600 && listed["w5"]?.uid == 1000 && listed["w5"]?.size == 105)
     }
 
@@ -145,7 +145,7 @@ struct DirectoryIndexTests {
             let again = filesystem(store)
             let listed = try await listLong(again, "dir")
             #expect(listed.count == 20 && listed["f02"]?.uid == 502)
-            #expect(store.count(.head) == 21)
+            #expect(store.count(.head) == 20)
             _ = try await awaitIndex(store, changedFrom: garbage)
         }
     }

@@ -96,6 +96,18 @@ struct WritePathTests {
         #expect(store.count(.uploadPartCopy) >= 2, "unchanged ranges are copied server-side")
     }
 
+    @Test("fsync of a file still open for writing returns once it is uploaded")
+    func fsyncWhileOpen() async throws {
+        let (fs, store) = makeFilesystem {
+            $0.spoolDirectory = NSTemporaryDirectory()
+            $0.uploadDelay = .seconds(3600)
+        }
+        let handle = try await createAndWrite(fs, "open.txt", Data("synced".utf8))
+        try await fs.fsync(handle)
+        #expect(store.contents(of: "open.txt") == Data("synced".utf8))
+        try await fs.release(handle)
+    }
+
     @Test("creating 1,000 small files costs at most 1.1 requests per file")
     func smallFilesCost() async throws {
         let (fs, store) = writableFilesystem()

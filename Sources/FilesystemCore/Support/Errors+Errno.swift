@@ -32,6 +32,20 @@ extension NamespaceError: ErrnoConvertible {
     }
 }
 
+extension ExtendedAttributeError: ErrnoConvertible {
+    public var errno: Errno {
+        switch self {
+        case .noAttribute: .noData  // getxattr(2), removexattr(2), XATTR_REPLACE: ENODATA
+        case .exists: .fileExists  // XATTR_CREATE
+        case .notSupported: .notSupported  // ENOTSUP: security.*, trusted.*, system.* (ACLs) are not stored
+        case .readOnly: .notPermitted  // user.bucketfs.* is computed, as EPERM marks immutable attributes
+        case .metadataTooLarge: .argListTooLong  // E2BIG, as setxattr(2) names a value too large for the filesystem
+        case .invalidName: .invalidArgument
+        case .bufferTooSmall: .outOfRange  // ERANGE: the caller retries with a size-0 probe
+        }
+    }
+}
+
 extension TransferError: ErrnoConvertible {
     public var errno: Errno {
         switch self {
