@@ -14,6 +14,7 @@ extension MountTests {
             case missingMountpoint = "missing mountpoint"
             case mountpointAlreadyMounted = "mountpoint already a mount"
             case unknownOption = "unknown -o option"
+            case badCacheSize = "bad --cache-size"
 
             var testDescription: String { rawValue }
 
@@ -21,7 +22,7 @@ extension MountTests {
             /// be reported either way.
             var allowedStatuses: Set<Int32> {
                 switch self {
-                case .unknownOption: [64]
+                case .unknownOption, .badCacheSize: [64]
                 case .missingMountpoint: [1, 64]
                 case .wrongSecretKey, .missingBucket, .unreachableEndpoint, .mountpointAlreadyMounted: [1]
                 }
@@ -55,6 +56,7 @@ extension MountTests {
                     occupied = try await fixture.mount(name: "occupied")
                     mountpoint = occupied?.path() ?? mountpoint
                 case .unknownOption: extra = ["-o", "no_such_option"]
+                case .badCacheSize: extra = ["--cache-size", "lots"]
                 }
                 if failure != .mountpointAlreadyMounted { fixture.adoptBackgroundMount(at: URL(fileURLWithPath: mountpoint)) }
                 let cacheDir = try fixture.directory("target.cache")
