@@ -75,6 +75,23 @@ struct SpoolCapTests {
         #expect(store.contents(of: "next.bin") == data)
     }
 
+    @Test("a write waiting on a full spool ends with CancellationError (EINTR) when interrupted, charging nothing")
+    func waitingWriteIsInterruptible() async throws {
+        let (fs, store) = cappedFilesystem(delay: .seconds(2))
+        for i in 0..<2 {
+            let (handle, _) = try await createAndWrite(fs, "held\(i).bin", pattern(512 << 10, seed: UInt64(20 + i)))
+            try await fs.release(handle)
+        }
+        let (_, opened) = try await fs.create("late.bin", in: .root, mode: 0o644, exclusive: false, caller: caller)
+        let write = Task { try await fs.write(opened.handle, offset: 0, data: pattern(Self.chunk, seed: 21)) }
+        try await Task.sleep(for: .milliseconds(100))
+        write.cancel()
+        await #expect(throws: CancellationError.self) { try await write.value }
+        #expect(store.count(.put) == 0, "it was interrupted while uploads were still running")
+        #expect(fs.spoolBytes == Self.cap, "the interrupted write reserved nothing")
+        try await fs.release(opened.handle)
+    }
+
     @Test("a single file larger than the cap still completes: its writer goes over the cap rather than wait")
     func fileLargerThanCap() async throws {
         let (fs, store) = cappedFilesystem(delay: nil)
@@ -105,5 +122,26 @@ struct SpoolCapTests {
         try await fs.syncAll()
         #expect(store.contents(of: "t.bin")?.count == 8 << 20)
         try await eventually("its spool is refunded once uploaded") { fs.spoolBytes == 0 }
+    }
+
+    @Test("a spool recovered at mount is charged until its upload retires it")
+    func recoveredSpoolIsCharged() async throws {
+        let directory = NSTemporaryDirectory() + "spoolcap-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = InMemoryObjectStore()
+        let (crashed, _) = makeFilesystem(store) { $0.spoolDirectory = directory }
+        let data = pattern(300 << 10, seed: 13)
+        let (handle, _) = try await createAndWrite(crashed, "r.bin", data)
+        try await crashed.flush(handle)  // the journal is saved; the daemon "dies" before release
+        let (fs, _) = makeFilesystem(store) {
+            $0.spoolDirectory = directory
+            $0.spoolCapacity = Self.cap
+        }
+        fs.recoverSpool()
+        #expect(fs.spoolBytes == UInt64(data.count))
+        try await fs.syncAll()
+        #expect(store.contents(of: "r.bin") == data)
+        try await eventually("the recovered spool is refunded once uploaded") { fs.spoolBytes == 0 }
     }
 }

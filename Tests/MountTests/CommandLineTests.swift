@@ -15,6 +15,7 @@ extension MountTests {
             case mountpointAlreadyMounted = "mountpoint already a mount"
             case unknownOption = "unknown -o option"
             case badCacheSize = "bad --cache-size"
+            case badCacheSizeOption = "bad -o cache_size="
 
             var testDescription: String { rawValue }
 
@@ -22,7 +23,7 @@ extension MountTests {
             /// be reported either way.
             var allowedStatuses: Set<Int32> {
                 switch self {
-                case .unknownOption, .badCacheSize: [64]
+                case .unknownOption, .badCacheSize, .badCacheSizeOption: [64]
                 case .missingMountpoint: [1, 64]
                 case .wrongSecretKey, .missingBucket, .unreachableEndpoint, .mountpointAlreadyMounted: [1]
                 }
@@ -57,6 +58,7 @@ extension MountTests {
                     mountpoint = occupied?.path() ?? mountpoint
                 case .unknownOption: extra = ["-o", "no_such_option"]
                 case .badCacheSize: extra = ["--cache-size", "lots"]
+                case .badCacheSizeOption: extra = ["-o", "cache_size=10Q"]
                 }
                 if failure != .mountpointAlreadyMounted { fixture.adoptBackgroundMount(at: URL(fileURLWithPath: mountpoint)) }
                 let cacheDir = try fixture.directory("target.cache")

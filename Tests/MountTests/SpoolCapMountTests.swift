@@ -23,7 +23,8 @@ extension MountTests.WriteTests {
             let stored = try await fixture.bucket.stored(names)
             for name in names {
                 let object = stored[name] ?? nil
-                #expect(object?.size == 3 << 20, "\(name) has \(object?.size ?? -1) bytes in the bucket\n\(mount.logTail)")
+                #expect(
+                    object?.size == 3 << 20, "\(name) has \(object?.size ?? -1) bytes in the bucket\n\(mount.logTail)")
                 #expect(object?.sha256 == digests[name], "\(name) in the bucket differs from what cp wrote")
             }
             let log = (try? String(contentsOf: mount.logFile, encoding: .utf8)) ?? ""
