@@ -28,6 +28,8 @@ extension Filesystem {
                 contentType: journal.contentType)
             file.state.withLock { s in
                 s.dirty = journal.dirty
+                // Sparse growth is in `dirty` too, so this may overcharge a file grown by truncate.
+                s.spooled = journal.dirty
                 s.baseLimit = journal.baseSize
                 s.otherMetadata = journal.metadata.filter { !POSIXMetadata.names.contains($0.key) }
             }
@@ -37,6 +39,7 @@ extension Filesystem {
             }
             logger.info("recovering spooled upload", metadata: ["s3.key": "\(key)", "bytes": "\(journal.size)"])
             pending.insert(file, at: path)
+            spoolBudget.charge(journal.dirty.count)
             scheduleUpload(file, after: .zero)
         }
     }

@@ -125,6 +125,7 @@ extension Filesystem {
         pending.remove(file, at: path)
         _ = Glibc.unlink(file.journalPath)
         file.spool.remove()
+        refundSpool(of: file)
     }
 
     /// Waits until `file` is in the bucket as of now (fsync(2)).

@@ -159,7 +159,14 @@ extension Filesystem {
         let end = offset + UInt64(data.count)
         guard end <= maximumObjectSize else { throw NamespaceError.fileTooLarge(path: open.path) }
         breakStream(of: file, ifTouching: offset)
-        try await file.spool.write(data, at: offset)
+        let reserved = try await reserveSpool(for: file, offset..<end)
+        do {
+            try await file.spool.write(data, at: offset)
+        } catch {
+            spoolBudget.refund(reserved)
+            throw error
+        }
+        settleSpool(file, offset..<end, reserved: reserved)
         let now = Timestamp.now()
         file.state.withLock { s in
             s.dirty.insert(offset..<end)
@@ -191,6 +198,8 @@ extension Filesystem {
             s.posix.ctime = now
             s.touch()
         }
+        // Sparse growth costs no spool bytes; a shrink gives back what lies past the new end.
+        refundSpool(of: file, past: size)
     }
 
     /// FUSE flush (every close(2)): the file's journal is saved so that a daemon killed from now on uploads it at the

@@ -35,6 +35,9 @@ public struct FilesystemConfiguration: Sendable {
     /// Files uploading at once, and parts in flight at once across all files.
     public var uploadConcurrency: Int
     public var partConcurrency: Int
+    /// The spool's hard size cap in bytes (`--cache-size`): past it, writes wait for closed files' uploads; nil for
+    /// no cap.
+    public var spoolCapacity: UInt64?
 
     public init(
         mapping: KeyMapping = KeyMapping(prefix: ""), uid: UInt32 = 0, gid: UInt32 = 0, fileMode: UInt32 = 0o644,
@@ -42,8 +45,9 @@ public struct FilesystemConfiguration: Sendable {
         cacheMemoryBytes: Int = 256 << 20, blockSize: Int = 128 << 10, maximumReadahead: UInt64 = 64 << 20,
         attributeConcurrency: Int = 32, spoolDirectory: String? = nil, bucket: String = "bucket",
         uploadDelay: Duration = .milliseconds(300), syncOnClose: Bool = false, uploadConcurrency: Int = 16,
-        partConcurrency: Int = 8, metadataIndex: Bool = true
+        partConcurrency: Int = 8, metadataIndex: Bool = true, spoolCapacity: UInt64? = nil
     ) {
+        self.spoolCapacity = spoolCapacity
         self.metadataIndex = metadataIndex
         self.mapping = mapping
         self.uid = uid
@@ -103,6 +107,8 @@ public final class Filesystem: Sendable {
     let directoryAttributeValues = Mutex<[String: ExtendedAttributes]>([:])
     let uploader: Uploader
     let uploadLimit: ConcurrencyLimit
+    /// Bytes all spools hold, against `configuration.spoolCapacity`.
+    let spoolBudget: SpoolBudget
 
     public init(store: any ObjectStore, configuration: FilesystemConfiguration, logger: Logger) {
         self.store = store
@@ -114,6 +120,7 @@ public final class Filesystem: Sendable {
             maximumFetchSize: max(configuration.blockSize, min(8 << 20, configuration.cacheMemoryBytes / 8)))
         self.attributeLimit = ConcurrencyLimit(configuration.attributeConcurrency)
         self.uploadLimit = ConcurrencyLimit(configuration.uploadConcurrency)
+        self.spoolBudget = SpoolBudget(capacity: configuration.spoolCapacity)
         self.uploader = Uploader(
             store: store, partLimit: ConcurrencyLimit(configuration.partConcurrency), logger: logger)
     }

@@ -29,6 +29,7 @@ struct MountCommand: AsyncParsableCommand {
         guard parseMode(presentation.fileMode) != nil else { throw ValidationError("bad --file-mode '\(presentation.fileMode)' (octal, e.g. 0644)") }
         guard parseMode(presentation.dirMode) != nil else { throw ValidationError("bad --dir-mode '\(presentation.dirMode)' (octal, e.g. 0755)") }
         guard parseSize(cache.cacheMemory) != nil else { throw ValidationError("bad --cache-memory '\(cache.cacheMemory)' (e.g. 256M)") }
+        guard parseSize(cache.cacheSize) != nil else { throw ValidationError("bad --cache-size '\(cache.cacheSize)' (e.g. 10G)") }
         guard presentation.metadataTtl >= 0, presentation.metadataTtl.isFinite else { throw ValidationError("--metadata-ttl must be 0 or more seconds") }
         guard Logger.Level(rawValue: process.logLevel.lowercased()) != nil else {
             throw ValidationError("bad --log-level '\(process.logLevel)' (trace, debug, info, notice, warning, error, critical)")
@@ -74,6 +75,7 @@ struct MountCommand: AsyncParsableCommand {
             case "sync_on_close": cache.syncOnClose = true
             case "cache_dir": cache.cacheDir = try required(name, value)
             case "cache_memory": cache.cacheMemory = try required(name, value)
+            case "cache_size": cache.cacheSize = try required(name, value)
             case "log_level": process.logLevel = try required(name, value)
             case "log_file": process.logFile = try required(name, value)
             case "foreground": process.foreground = true

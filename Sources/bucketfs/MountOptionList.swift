@@ -20,7 +20,7 @@ struct MountOptionList {
     /// bucketfs settings accepted as `-o name=value`.
     static let settingNames: Set<String> = [
         "endpoint", "region", "profile", "path_style", "no_sign_request", "ca_bundle", "uid", "gid", "file_mode",
-        "dir_mode", "metadata_ttl", "cache_dir", "cache_memory", "log_level", "log_file", "read_only", "foreground",
+        "dir_mode", "metadata_ttl", "cache_dir", "cache_memory", "cache_size", "log_level", "log_file", "read_only", "foreground",
         "fuse_threads", "request_timeout", "no_verify_tls", "no_metadata_index", "sync_on_close",
     ]
 

@@ -124,7 +124,8 @@ struct MountPlan {
             fileMode: parseMode(p.fileMode)!, directoryMode: parseMode(p.dirMode)!, metadataTTL: ttl,
             readOnly: p.readOnly, cacheMemoryBytes: parseSize(command.cache.cacheMemory)!,
             spoolDirectory: p.readOnly ? nil : try spoolDirectory(), bucket: bucket,
-            syncOnClose: command.cache.syncOnClose, metadataIndex: !p.noMetadataIndex)
+            syncOnClose: command.cache.syncOnClose, metadataIndex: !p.noMetadataIndex,
+            spoolCapacity: UInt64(parseSize(command.cache.cacheSize)!))
     }
 
     /// One line for the user, never holding a secret.

@@ -64,6 +64,12 @@ struct CacheOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Memory for cached blocks and readahead, e.g. 256M or 1G.", valueName: "size"))
     var cacheMemory: String = "256M"
 
+    @Option(
+        help: ArgumentHelp(
+            "Most disk the write spool takes, e.g. 512M or 10G; when it is full, writes wait for uploads.",
+            valueName: "size"))
+    var cacheSize: String = "10G"
+
     @Flag(help: "Make close(2) wait until the file is in the bucket (default: once it is safe in the local spool).")
     var syncOnClose = false
 }

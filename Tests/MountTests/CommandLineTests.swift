@@ -14,6 +14,8 @@ extension MountTests {
             case missingMountpoint = "missing mountpoint"
             case mountpointAlreadyMounted = "mountpoint already a mount"
             case unknownOption = "unknown -o option"
+            case badCacheSize = "bad --cache-size"
+            case badCacheSizeOption = "bad -o cache_size="
 
             var testDescription: String { rawValue }
 
@@ -21,7 +23,7 @@ extension MountTests {
             /// be reported either way.
             var allowedStatuses: Set<Int32> {
                 switch self {
-                case .unknownOption: [64]
+                case .unknownOption, .badCacheSize, .badCacheSizeOption: [64]
                 case .missingMountpoint: [1, 64]
                 case .wrongSecretKey, .missingBucket, .unreachableEndpoint, .mountpointAlreadyMounted: [1]
                 }
@@ -55,6 +57,8 @@ extension MountTests {
                     occupied = try await fixture.mount(name: "occupied")
                     mountpoint = occupied?.path() ?? mountpoint
                 case .unknownOption: extra = ["-o", "no_such_option"]
+                case .badCacheSize: extra = ["--cache-size", "lots"]
+                case .badCacheSizeOption: extra = ["-o", "cache_size=10Q"]
                 }
                 if failure != .mountpointAlreadyMounted { fixture.adoptBackgroundMount(at: URL(fileURLWithPath: mountpoint)) }
                 let cacheDir = try fixture.directory("target.cache")

@@ -41,6 +41,11 @@ public struct ByteRangeSet: Sendable, Hashable, Codable {
         return i < ranges.count && ranges[i].lowerBound <= range.lowerBound && ranges[i].upperBound >= range.upperBound
     }
 
+    /// How many bytes of `range` are not in the set.
+    public func uncoveredCount(of range: Range<UInt64>) -> UInt64 {
+        segments(of: range).reduce(0) { $0 + ($1.inSet ? 0 : UInt64($1.range.count)) }
+    }
+
     /// Splits `range` into consecutive pieces, each wholly in the set (`true`) or wholly outside it (`false`).
     public func segments(of range: Range<UInt64>) -> [(range: Range<UInt64>, inSet: Bool)] {
         var out: [(Range<UInt64>, Bool)] = []

@@ -19,6 +19,12 @@ final class WritableFile: Sendable {
         var baseLimit: UInt64
         var size: UInt64
         var dirty = ByteRangeSet()
+        /// Bytes written into the spool since it was created, charged to the spool's cap (`SpoolBudget`); unlike
+        /// `dirty`, an upload does not clear it (the bytes stay on disk until the spool is removed), and sparse growth
+        /// by truncate is not in it.
+        var spooled = ByteRangeSet()
+        /// Set once the spool is removed and its bytes refunded; nothing is charged after it.
+        var spoolRetired = false
         var posix: POSIXMetadata
         /// User metadata bucketfs does not interpret (xattrs, other tools' keys), kept on every upload.
         var otherMetadata: [String: String] = [:]
