@@ -15,6 +15,15 @@ enum Daemon {
         if isBackgroundChild { return }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw MountFailure("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        // Both ends above 3: were the read end fd 3 itself (a parent started with only 0-2 open), the child's
+        // dup2(write end, 3) would replace it and the close of the read end that follows would close the report
+        // pipe, so the parent would read EOF at once ("not ready in time").
+        for i in 0..<2 {
+            let moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)
+            guard moved >= 0 else { throw MountFailure("cannot set up the report pipe: \(String(cString: strerror(errno)))") }
+            close(fds[i])
+            fds[i] = moved
+        }
         let arguments = [CommandLine.arguments[0]] + CommandLine.arguments.dropFirst() + ["--foreground"]
         var environment = ProcessInfo.processInfo.environment
         environment[readyVariable] = "3"
