@@ -8,7 +8,7 @@ struct Bucketfs: AsyncParsableCommand {
         commandName: "bucketfs",
         abstract: "Mount an S3-compatible bucket as a directory through FUSE.",
         version: version,
-        subcommands: [MountCommand.self],
+        subcommands: [MountCommand.self, SyncCommand.self],
         defaultSubcommand: MountCommand.self)
 }
 
