@@ -60,7 +60,8 @@ struct SpoolCapTests {
 
     @Test("a writer blocked on a full spool resumes once uploads retire closed files")
     func blockedWriterResumes() async throws {
-        let (fs, store) = cappedFilesystem(delay: .milliseconds(200))
+        // Slow enough that no upload ends before the checks below, however loaded the machine.
+        let (fs, store) = cappedFilesystem(delay: .seconds(3))
         for i in 0..<2 {
             let (handle, _) = try await createAndWrite(fs, "full\(i).bin", pattern(512 << 10, seed: UInt64(i)))
             try await fs.release(handle)
@@ -77,7 +78,8 @@ struct SpoolCapTests {
 
     @Test("a write waiting on a full spool ends with CancellationError (EINTR) when interrupted, charging nothing")
     func waitingWriteIsInterruptible() async throws {
-        let (fs, store) = cappedFilesystem(delay: .seconds(2))
+        // No upload ends during this test (CI once took 10 s for it with a 2 s delay), so the write surely waits.
+        let (fs, store) = cappedFilesystem(delay: .seconds(300))
         for i in 0..<2 {
             let (handle, _) = try await createAndWrite(fs, "held\(i).bin", pattern(512 << 10, seed: UInt64(20 + i)))
             try await fs.release(handle)
