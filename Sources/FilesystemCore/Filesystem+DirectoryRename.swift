@@ -109,23 +109,8 @@ extension Filesystem {
         repeat {
             let page = try await store.list(prefix: intent.from, delimiter: nil, continuationToken: token, maxKeys: 1000)
             token = page.continuationToken
-            let results = try await withThrowingTaskGroup(of: (ObjectVersion, ObjectVersion).self) { group in
-                var results: [(ObjectVersion, ObjectVersion)] = []
-                var next = 0
-                func startNext() {
-                    guard next < page.objects.count else { return }
-                    let object = page.objects[next]
-                    next += 1
-                    group.addTask { try await self.moveKey(object, intent: intent) }
-                }
-                for _ in 0..<min(Self.renameConcurrency, page.objects.count) { startNext() }
-                while let result = try await group.next() {
-                    results.append(result)
-                    startNext()
-                }
-                return results
-            }
-            for (old, new) in results { moved[old] = new }
+            let results = try await concurrentMap(page.objects) { try await self.moveKey($0, intent: intent) }
+            for case let (old, new)? in results { moved[old] = new }
             if ContinuousClock.now - lastReport > .seconds(5) {
                 lastReport = ContinuousClock.now
                 logger.info(
@@ -140,14 +125,13 @@ extension Filesystem {
     }
 
     /// Moves one key of a directory rename; a source changed since it was listed is copied as it is now. A
-    /// directory marker is left to `sweepSource`.
-    private func moveKey(_ object: ObjectSummary, intent: RenameIntent) async throws -> (ObjectVersion, ObjectVersion) {
+    /// directory marker is left to `sweepSource` (nil).
+    private func moveKey(_ object: ObjectSummary, intent: RenameIntent) async throws -> (ObjectVersion, ObjectVersion)? {
         let name = object.key.rawValue.dropFirst(intent.from.count)
         guard let destination = ObjectKey(intent.to + name) else {
             throw NamespaceError.nameTooLong(path: intent.to + name)
         }
-        let version = ObjectVersion(key: object.key, etag: object.etag, size: object.size)
-        if object.key.rawValue.hasSuffix("/") { return (version, version) }
+        if object.key.rawValue.hasSuffix("/") { return nil }
         var source = FileRecord(
             info: ObjectInfo(
                 key: object.key, size: object.size, etag: object.etag, lastModified: object.lastModified,
@@ -187,7 +171,7 @@ extension Filesystem {
             directories += page.commonPrefixes
             pending += page.commonPrefixes
         }
-        try await forEachConcurrently(directories) { prefix in
+        _ = try await concurrentMap(directories) { prefix in
             guard let source = ObjectKey(prefix), let destination = ObjectKey(intent.to + prefix.dropFirst(intent.from.count))
             else { return }
             var attributes = ObjectAttributes(contentType: "application/x-directory")
@@ -197,29 +181,32 @@ extension Filesystem {
         // Deepest first: a directory is never removed before what is below it.
         let byDepth = Dictionary(grouping: directories) { $0.utf8.count(where: { $0 == UInt8(ascii: "/") }) }
         for depth in byDepth.keys.sorted(by: >) {
-            try await forEachConcurrently(byDepth[depth]!) { prefix in
+            _ = try await concurrentMap(byDepth[depth]!) { prefix in
                 if let key = ObjectKey(prefix) { try await self.store.delete(key) }
             }
         }
     }
 
-    /// Runs `body` on every element, `renameConcurrency` at a time.
-    private func forEachConcurrently(_ items: [String], _ body: @escaping @Sendable (String) async throws -> Void)
-        async throws
-    {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = 0
-            for _ in 0..<min(Self.renameConcurrency, items.count) {
+    /// `transform` of every element, `renameConcurrency` at a time; the results in completion order.
+    private func concurrentMap<Item: Sendable, Result: Sendable>(
+        _ items: [Item], _ transform: @escaping @Sendable (Item) async throws -> Result
+    ) async throws -> [Result] {
+        try await withThrowingTaskGroup(of: Result.self) { group in
+            var results: [Result] = []
+            results.reserveCapacity(items.count)
+            var next = items.startIndex
+            func startNext() {
+                guard next < items.endIndex else { return }
                 let item = items[next]
                 next += 1
-                group.addTask { try await body(item) }
+                group.addTask { try await transform(item) }
             }
-            while try await group.next() != nil {
-                guard next < items.count else { continue }
-                let item = items[next]
-                next += 1
-                group.addTask { try await body(item) }
+            for _ in 0..<min(Self.renameConcurrency, items.count) { startNext() }
+            while let result = try await group.next() {
+                results.append(result)
+                startNext()
             }
+            return results
         }
     }
 

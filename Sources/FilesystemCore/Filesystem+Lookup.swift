@@ -183,7 +183,7 @@ extension Filesystem {
                     }
                 }
             }
-            // What is still unknown here is being fetched; lookups join those fetches.
+            // Files were confirmed page by page above; what is still unknown is being fetched, and lookups join it.
             cache.storeListing(listing, for: path) { mapping.path(of: $0, in: path) }
             if !fetches.isEmpty, !configuration.readOnly {
                 Task { [weak self, listing] in
@@ -198,13 +198,12 @@ extension Filesystem {
     /// Fetches, in the background and at most `attributeConcurrency` at a time across all directories, the HEAD
     /// records of `names` in the directory at `path`, so that the stat calls that follow a readdir find them ready.
     /// Returns the task that ends when they are all in (nil when there is nothing to fetch).
-    @discardableResult
     func prefetchRecords(_ names: [String], in path: String) -> Task<Void, Never>? {
         guard !names.isEmpty else { return nil }
         let mapping = configuration.mapping
         let next = WorkQueueCursor()
         let workers = min(configuration.attributeConcurrency, names.count)
-        return Task { [weak self] in
+        return Task {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<workers {
                     group.addTask { [weak self] in
@@ -218,7 +217,6 @@ extension Filesystem {
                     }
                 }
             }
-            _ = self
         }
     }
 

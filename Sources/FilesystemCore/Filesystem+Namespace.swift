@@ -107,11 +107,7 @@ extension Filesystem {
         let parentPath = try directoryPath(parent)
         let path = configuration.mapping.path(of: name, in: parentPath)
         guard case .directory = try await resolve(path) else { throw NamespaceError.notADirectory(path: path) }
-        if pending.hasDescendant(of: path) { throw NamespaceError.notEmpty(path: path) }
-        let prefix = configuration.mapping.directoryPrefix(path)
-        let page = try await store.list(prefix: prefix, delimiter: "/", continuationToken: nil, maxKeys: 2)
-        let children = page.objects.filter { $0.key.rawValue != prefix }.count + page.commonPrefixes.count
-        guard children == 0 else { throw NamespaceError.notEmpty(path: path) }
+        if try await hasChildren(path) { throw NamespaceError.notEmpty(path: path) }
         try await store.delete(try configuration.mapping.markerKey(path))
         await deleteIndex(path)
         forgetPath(path, parent: parentPath, name: name)

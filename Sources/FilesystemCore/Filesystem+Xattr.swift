@@ -39,7 +39,7 @@ extension Filesystem {
     /// - Throws: `ExtendedAttributeError.bufferTooSmall` (ERANGE).
     public func extendedAttributeNames(of ino: InodeNumber, size: Int) async throws -> ExtendedAttributeReply {
         let (path, kind) = try inodes.node(ino)
-        var names = try await storedAttributes(ino, path, kind: kind).userNames
+        let names = try await storedAttributes(ino, path, kind: kind).userNames
             .filter { ExtendedAttributeName.kind(of: $0) == .stored }
         var list = Data()
         for name in names {

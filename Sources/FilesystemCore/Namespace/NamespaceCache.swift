@@ -180,31 +180,15 @@ public final class NamespaceCache: Sendable {
         return state.withLock { s in s.listings[path].flatMap { fresh($0.at, now: now) ? $0.value : nil } }
     }
 
-    /// Records a complete listing of the directory at `path`, and refreshes every child entry it confirms: each
-    /// subdirectory, and each file whose last record matches the listed ETag, size and Last-Modified. Returns the
-    /// objects whose metadata is not known (or no longer valid), in listing order.
-    @discardableResult
-    public func storeListing(_ listing: DirectoryListing, for path: String, childPath: (String) -> String)
-        -> [ObjectSummary]
-    {
+    /// Records a complete listing of the directory at `path`, and refreshes the entry of each subdirectory in it.
+    /// Its files' entries are confirmed as the pages come in (`unconfirmed`).
+    public func storeListing(_ listing: DirectoryListing, for path: String, childPath: (String) -> String) {
         let now = ContinuousClock.now
-        return state.withLock { s in
+        state.withLock { s in
             s.listings[path] = Timed(value: listing, at: now)
-            var unknown: [ObjectSummary] = []
-            for entry in listing.entries {
-                let child = childPath(entry.name)
-                switch entry.kind {
-                case .directory:
-                    s.entries[child] = Timed(value: .directory, at: now)
-                case .object(let summary):
-                    if case .file(let record) = s.entries[child]?.value, record.matches(summary) {
-                        s.entries[child]!.at = now
-                    } else {
-                        unknown.append(summary)
-                    }
-                }
+            for entry in listing.entries where entry.kind == .directory {
+                s.entries[childPath(entry.name)] = Timed(value: .directory, at: now)
             }
-            return unknown
         }
     }
 }
