@@ -32,7 +32,10 @@ extension Filesystem {
                 let until = ContinuousClock.now + wait
                 while ContinuousClock.now < until {
                     let cut = file.state.withLock { s in
-                        (s.urgentGeneration > s.uploadedGeneration && !s.waiters.isEmpty) || s.deleted
+                        // The quiet time (no failure yet) ends for any urgency, a full spool's included; a retry
+                        // back-off only for a waiter that has not been told of the failure.
+                        s.deleted
+                            || (s.urgentGeneration > s.uploadedGeneration && (s.attempts == 0 || !s.waiters.isEmpty))
                     }
                     if cut { break }
                     try? await Task.sleep(for: min(.milliseconds(50), until - ContinuousClock.now))
